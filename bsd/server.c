@@ -1,0 +1,287 @@
+/*
+ * server.c — CoAP message handling and resources (see server.h).
+ *
+ * Everything here runs on a worker thread and allocates nothing per
+ * datagram: the response is built directly into the worker's buffer.
+ */
+#include "bsd/server.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+
+#include "bsd/coap/coap_block.h"
+#include "bsd/coap/coap_dedup.h"
+#include "bsd/coap/coap_msg.h"
+#include "bsd/transport/udp.h"
+#include "bsd/util/log.h"
+
+/* Room for the response header, token and options ahead of a payload. */
+#define RESP_HEADROOM 48
+
+typedef struct server_sess {
+    coap_dedup_t dedup;
+} server_sess_t;
+
+static _Thread_local uint16_t tl_mid;
+static _Thread_local int tl_mid_init;
+
+static uint16_t next_mid(void)
+{
+    if (!tl_mid_init) {
+        if (getrandom(&tl_mid, sizeof(tl_mid), 0) != sizeof(tl_mid)) tl_mid = 0x4242;
+        tl_mid_init = 1;
+    }
+    return ++tl_mid;
+}
+
+static void *sess_open(void *ctx, const worker_peer_t *peer)
+{
+    (void)ctx;
+    (void)peer;
+    server_sess_t *s = calloc(1, sizeof(*s));
+    if (s) coap_dedup_init(&s->dedup);
+    return s;
+}
+
+static void sess_close(void *ctx, void *st)
+{
+    (void)ctx;
+    free(st);
+}
+
+static void hex32(char *out, const uint8_t *b)
+{
+    static const char hx[] = "0123456789abcdef";
+    for (int i = 0; i < 32; i++) {
+        out[2 * i] = hx[b[i] >> 4];
+        out[2 * i + 1] = hx[b[i] & 15];
+    }
+    out[64] = 0;
+}
+
+/* Body of /diag/whoami: what the transport authenticated. */
+static size_t whoami(const worker_peer_t *peer, const creds_device_t *nosec, char *out, size_t cap)
+{
+    char addr[64], hx[65];
+    udp_addr_str(peer->addr, addr, sizeof(addr));
+    int n;
+    if (!peer->auth) {
+        n = snprintf(out, cap, "cred=nosec endpoint=%s peer=%s\n", nosec ? nosec->endpoint : "", addr);
+    } else if (peer->auth->kind == CREDS_RPK) {
+        hex32(hx, peer->auth->spki_sha256);
+        n = snprintf(out, cap, "cred=rpk endpoint=%s spki_sha256=%s peer=%s\n", peer->auth->endpoint, hx,
+                     addr);
+    } else if (peer->auth->kind == CREDS_X509) {
+        hex32(hx, peer->auth->cert_sha256);
+        n = snprintf(out, cap, "cred=x509 endpoint=%s cn=%s cert_sha256=%s peer=%s\n", peer->auth->endpoint,
+                     peer->auth->identity, hx, addr);
+    } else {
+        n = snprintf(out, cap, "cred=%s endpoint=%s identity=%s peer=%s\n", creds_kind_name(peer->auth->kind),
+                     peer->auth->endpoint, peer->auth->identity, addr);
+    }
+    return n > 0 && (size_t)n < cap ? (size_t)n : 0;
+}
+
+typedef struct resp {
+    coap_builder_t b;
+    uint8_t code;
+} resp_t;
+
+/* Writes a response carrying |body| (possibly one Block2 slice of it). */
+static void put_body(coap_builder_t *b, const coap_msg_t *req, const uint8_t *body, size_t len, uint16_t cf,
+                     size_t max_coap, uint8_t *code)
+{
+    size_t room = max_coap > RESP_HEADROOM ? max_coap - RESP_HEADROOM : 16;
+    const coap_option_t *b2 = coap_opt_get(req, COAP_OPT_BLOCK2);
+    coap_block_t want, got;
+    int have_want = 0;
+    if (b2) {
+        if (coap_block_decode(b2, &want) != 0) {
+            *code = COAP_BAD_REQUEST;
+            return;
+        }
+        have_want = 1;
+    }
+    if (!have_want && len <= room) {
+        coap_build_opt_uint(b, COAP_OPT_CONTENT_FORMAT, cf);
+        coap_build_payload(b, body, len);
+        return;
+    }
+    size_t off, n;
+    int r = coap_block2_slice(len, have_want ? &want : NULL, room, &got, &off, &n);
+    if (r < 0) {
+        *code = COAP_BAD_REQUEST;
+        return;
+    }
+    if (r == 0) {
+        coap_build_opt_uint(b, COAP_OPT_CONTENT_FORMAT, cf);
+        coap_build_payload(b, body, len);
+        return;
+    }
+    coap_build_opt_uint(b, COAP_OPT_CONTENT_FORMAT, cf);
+    coap_build_opt_uint(b, COAP_OPT_BLOCK2, coap_block_encode(&got));
+    if (got.num == 0) coap_build_opt_uint(b, COAP_OPT_SIZE2, (uint32_t)len);
+    coap_build_payload(b, body + off, n);
+}
+
+static void fill_blob(uint8_t *buf, size_t n)
+{
+    /* A pattern whose every 16-byte line names its own offset, so a test can
+     * check reassembly order as well as length. */
+    for (size_t i = 0; i < n; i += 16) {
+        char line[17];
+        snprintf(line, sizeof(line), "%015zx\n", i);
+        memcpy(buf + i, line, n - i < 16 ? n - i : 16);
+    }
+}
+
+static size_t on_coap(void *ctx, void *st, const worker_peer_t *peer, const creds_t *creds, const uint8_t *in,
+                      size_t len, uint8_t *out, size_t cap, uint64_t now)
+{
+    server_t *srv = ctx;
+    server_sess_t *ss = st;
+    coap_msg_t m;
+    int r = coap_parse(&m, in, len);
+    if ((r == COAP_ERR_BAD_OPTION || r == COAP_ERR_TOO_MANY_OPTIONS) && coap_msg_is_request(&m) &&
+        (m.type == COAP_TYPE_CON || m.type == COAP_TYPE_NON)) {
+        /* Header and token are valid (coap_msg.h): answer the request.
+         * RFC 7252 §5.4.1: a critical option with a bad value is 4.02. */
+        coap_builder_t eb;
+        uint8_t ecode = r == COAP_ERR_BAD_OPTION ? COAP_BAD_OPTION : COAP_BAD_REQUEST;
+        coap_build_init(&eb, out, cap, m.type == COAP_TYPE_CON ? COAP_TYPE_ACK : COAP_TYPE_NON, ecode,
+                        m.type == COAP_TYPE_CON ? m.mid : next_mid(), m.token, m.tkl);
+        int n = coap_build_finish(&eb);
+        log_msg(BSD_LOG_DEBUG, "coap.request.rejected", "error=%s", coap_strerror(r));
+        return n > 0 ? (size_t)n : 0;
+    }
+    if (r != 0) {
+        /* RFC 7252 §4.2/§4.3: reject a malformed CON with RST, drop others. */
+        if (len >= 4 && (in[0] >> 6) == 1 && ((in[0] >> 4) & 3) == COAP_TYPE_CON) {
+            uint16_t mid = (uint16_t)(in[2] << 8 | in[3]);
+            log_msg(BSD_LOG_DEBUG, "coap.malformed", "error=%s action=rst", coap_strerror(r));
+            int n = coap_build_empty(out, cap, COAP_TYPE_RST, mid);
+            return n > 0 ? (size_t)n : 0;
+        }
+        log_msg(BSD_LOG_DEBUG, "coap.malformed", "error=%s action=drop", coap_strerror(r));
+        return 0;
+    }
+    if (m.type == COAP_TYPE_ACK || m.type == COAP_TYPE_RST) return 0; /* nothing outstanding yet */
+    if (m.code == COAP_EMPTY) {
+        /* CoAP ping (§4.3): an Empty CON is answered with RST. */
+        int n = m.type == COAP_TYPE_CON ? coap_build_empty(out, cap, COAP_TYPE_RST, m.mid) : 0;
+        return n > 0 ? (size_t)n : 0;
+    }
+    if (!coap_msg_is_request(&m)) {
+        int n = m.type == COAP_TYPE_CON ? coap_build_empty(out, cap, COAP_TYPE_RST, m.mid) : 0;
+        return n > 0 ? (size_t)n : 0;
+    }
+    if (ss && m.type == COAP_TYPE_CON) {
+        const uint8_t *cached;
+        size_t clen;
+        switch (coap_dedup_check(&ss->dedup, m.mid, now, &cached, &clen)) {
+        case COAP_DEDUP_CACHED:
+            if (clen > cap) return 0;
+            memcpy(out, cached, clen);
+            return clen;
+        case COAP_DEDUP_PENDING: return 0;
+        case COAP_DEDUP_REPROCESS:
+            if (m.code != COAP_GET && m.code != COAP_FETCH) return 0;
+            break;
+        default: break;
+        }
+    }
+
+    uint8_t code = COAP_CONTENT;
+    const creds_device_t *nosec = NULL;
+    uint8_t type = m.type == COAP_TYPE_CON ? COAP_TYPE_ACK : COAP_TYPE_NON;
+    uint16_t mid = m.type == COAP_TYPE_CON ? m.mid : next_mid();
+    coap_builder_t b;
+    coap_build_init(&b, out, cap, type, code, mid, m.token, m.tkl);
+
+    if (!peer->auth) {
+        /* Plain CoAP: only sources allowed NoSec by a device record are
+         * served; everyone else gets a bare 4.01 (no amplification). */
+        int amb = 0;
+        nosec = creds_find_nosec(creds, peer->addr, &amb);
+        if (!nosec) {
+            char a[64];
+            log_msg(BSD_LOG_INFO, "coap.nosec.refused", "peer=%s", udp_addr_str(peer->addr, a, sizeof(a)));
+            code = COAP_UNAUTHORIZED;
+            goto done;
+        }
+    }
+    int crit = coap_msg_unknown_critical(&m);
+    if (crit) {
+        code = COAP_BAD_OPTION;
+        goto done;
+    }
+    if (coap_uri_path_equals(&m, ".well-known/core")) {
+        if (m.code != COAP_GET) {
+            code = COAP_METHOD_NOT_ALLOWED;
+            goto done;
+        }
+        static const char wk_diag[] = "</diag/whoami>;ct=0,</diag/blob>;ct=0";
+        const char *body = srv->diag_resources ? wk_diag : "";
+        put_body(&b, &m, (const uint8_t *)body, strlen(body), COAP_CF_LINK_FORMAT, peer->max_coap, &code);
+    } else if (srv->diag_resources && coap_uri_path_equals(&m, "diag/whoami")) {
+        if (m.code != COAP_GET) {
+            code = COAP_METHOD_NOT_ALLOWED;
+            goto done;
+        }
+        char body[600];
+        size_t n = whoami(peer, nosec, body, sizeof(body));
+        put_body(&b, &m, (const uint8_t *)body, n, COAP_CF_TEXT_PLAIN, peer->max_coap, &code);
+    } else if (srv->diag_resources && coap_uri_path_equals(&m, "diag/blob")) {
+        if (m.code != COAP_GET) {
+            code = COAP_METHOD_NOT_ALLOWED;
+            goto done;
+        }
+        const uint8_t *v;
+        size_t vl;
+        unsigned long size = 4096;
+        if (coap_query_get(&m, "size", &v, &vl) == 0) {
+            char tmp[16];
+            char *end;
+            if (vl == 0 || vl >= sizeof(tmp)) {
+                code = COAP_BAD_REQUEST;
+                goto done;
+            }
+            memcpy(tmp, v, vl);
+            tmp[vl] = 0;
+            size = strtoul(tmp, &end, 10);
+            if (*end || size > SERVER_BLOB_MAX) {
+                code = COAP_BAD_REQUEST;
+                goto done;
+            }
+        }
+        static _Thread_local uint8_t blob[SERVER_BLOB_MAX];
+        fill_blob(blob, size);
+        put_body(&b, &m, blob, size, COAP_CF_TEXT_PLAIN, peer->max_coap, &code);
+    } else {
+        code = COAP_NOT_FOUND;
+    }
+done:
+    if (code != COAP_CONTENT)
+        coap_build_init(&b, out, cap, type, code, mid, m.token, m.tkl);
+    else
+        out[1] = code;
+    int n = coap_build_finish(&b);
+    if (n <= 0) {
+        coap_build_init(&b, out, cap, type, COAP_INTERNAL_SERVER_ERROR, mid, m.token, m.tkl);
+        n = coap_build_finish(&b);
+        if (n <= 0) return 0;
+    }
+    if (ss && m.type == COAP_TYPE_CON) coap_dedup_store(&ss->dedup, m.mid, out, (size_t)n, now);
+    return (size_t)n;
+}
+
+void server_app(server_t *srv, worker_app_t *app)
+{
+    memset(app, 0, sizeof(*app));
+    app->ctx = srv;
+    app->sess_open = sess_open;
+    app->sess_close = sess_close;
+    app->on_coap = on_coap;
+}

@@ -1,0 +1,29 @@
+/*
+ * server.h — the CoAP request layer above the transport: message-level
+ * rules (ping, RST, duplicate suppression, piggybacked answers), the
+ * authorisation of plain-CoAP peers, and routing to resources.
+ *
+ * Resources today: /.well-known/core, and for tests only (diag_resources)
+ * /diag/whoami (who the transport says the peer is) and /diag/blob?size=N
+ * (N bytes, served block-wise). The bootstrap interface (/bs) and EST plug
+ * in here.
+ */
+#ifndef BSD_SERVER_H
+#define BSD_SERVER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "bsd/transport/worker.h"
+
+#define SERVER_BLOB_MAX 65536 /* largest /diag/blob body */
+
+typedef struct server {
+    int diag_resources; /* serve the /diag resources */
+} server_t;
+
+/* Fills |app| with the callbacks that route the transport's CoAP datagrams
+ * to |srv|. */
+void server_app(server_t *srv, worker_app_t *app);
+
+#endif

@@ -1,0 +1,346 @@
+/*
+ * creds.c — hash-indexed, immutable-after-build credential store.
+ *
+ * One open-addressing table indexes every lookup key (endpoint, PSK identity,
+ * SPKI, CN, fingerprint) with a kind tag; entries hold device indices, and
+ * the key bytes are compared against the device record itself, so the table
+ * costs 8 bytes per key. Lookups are O(1) and allocation-free: they run
+ * inside wolfSSL callbacks on the worker threads.
+ */
+#include "bsd/transport/creds.h"
+
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum idx_kind { IDX_EP = 1, IDX_PSK, IDX_SPKI, IDX_CN, IDX_FP };
+
+typedef struct slot {
+    uint32_t hash; /* 0 = empty; the kind is mixed in */
+    uint32_t dev;  /* device index */
+} slot_t;
+
+struct creds {
+    creds_device_t *devs;
+    size_t ndevs, capdevs;
+    slot_t *slots;
+    size_t nslots, used; /* nslots is a power of two */
+};
+
+static uint32_t hash_bytes(int kind, const void *p, size_t n)
+{
+    /* FNV-1a, 32 bit, seeded with the kind; never returns 0. */
+    const uint8_t *b = p;
+    uint32_t h = 2166136261u ^ (uint32_t)kind * 16777619u;
+    for (size_t i = 0; i < n; i++) {
+        h ^= b[i];
+        h *= 16777619u;
+    }
+    return h ? h : 1;
+}
+
+static int key_of(const creds_device_t *d, int kind, const void **p, size_t *n)
+{
+    switch (kind) {
+    case IDX_EP:
+        *p = d->endpoint;
+        *n = strlen(d->endpoint);
+        return 1;
+    case IDX_PSK:
+        if (d->kind != CREDS_PSK || !d->psk_identity) return 0;
+        *p = d->psk_identity;
+        *n = strlen(d->psk_identity);
+        return 1;
+    case IDX_SPKI:
+        if (d->kind != CREDS_RPK || !d->spki) return 0;
+        *p = d->spki;
+        *n = d->spki_len;
+        return 1;
+    case IDX_CN:
+        if (d->kind != CREDS_X509 || !d->cn) return 0;
+        *p = d->cn;
+        *n = strlen(d->cn);
+        return 1;
+    case IDX_FP:
+        if (d->kind != CREDS_X509 || !d->has_fingerprint) return 0;
+        *p = d->fingerprint;
+        *n = 32;
+        return 1;
+    }
+    return 0;
+}
+
+static const creds_device_t *lookup(const creds_t *c, int kind, const void *key, size_t n)
+{
+    if (!c || c->nslots == 0) return NULL;
+    uint32_t h = hash_bytes(kind, key, n);
+    size_t mask = c->nslots - 1;
+    for (size_t i = h & mask, probes = 0; probes < c->nslots; i = (i + 1) & mask, probes++) {
+        const slot_t *s = &c->slots[i];
+        if (s->hash == 0) return NULL;
+        if (s->hash != h) continue;
+        const creds_device_t *d = &c->devs[s->dev];
+        const void *k;
+        size_t kn;
+        if (key_of(d, kind, &k, &kn) && kn == n && memcmp(k, key, n) == 0) return d;
+    }
+    return NULL;
+}
+
+static int grow_slots(creds_t *c)
+{
+    size_t n = c->nslots ? c->nslots * 2 : 64;
+    slot_t *ns = calloc(n, sizeof(*ns));
+    if (!ns) return CREDS_ERR_NOMEM;
+    for (size_t i = 0; i < c->nslots; i++) {
+        if (!c->slots[i].hash) continue;
+        size_t j = c->slots[i].hash & (n - 1);
+        while (ns[j].hash)
+            j = (j + 1) & (n - 1);
+        ns[j] = c->slots[i];
+    }
+    free(c->slots);
+    c->slots = ns;
+    c->nslots = n;
+    return 0;
+}
+
+static int insert(creds_t *c, int kind, uint32_t dev)
+{
+    const void *k;
+    size_t n;
+    if (!key_of(&c->devs[dev], kind, &k, &n)) return 0;
+    if (lookup(c, kind, k, n)) return CREDS_ERR_DUPLICATE;
+    if ((c->used + 1) * 4 > c->nslots * 3) {
+        int r = grow_slots(c);
+        if (r) return r;
+    }
+    uint32_t h = hash_bytes(kind, k, n);
+    size_t j = h & (c->nslots - 1);
+    while (c->slots[j].hash)
+        j = (j + 1) & (c->nslots - 1);
+    c->slots[j].hash = h;
+    c->slots[j].dev = dev;
+    c->used++;
+    return 0;
+}
+
+const char *creds_kind_name(enum creds_kind k)
+{
+    switch (k) {
+    case CREDS_PSK: return "psk";
+    case CREDS_RPK: return "rpk";
+    case CREDS_X509: return "x509";
+    case CREDS_NOSEC: return "nosec";
+    default: return "none";
+    }
+}
+
+creds_t *creds_new(size_t expected)
+{
+    creds_t *c = calloc(1, sizeof(*c));
+    if (!c) return NULL;
+    size_t cap = expected ? expected : 16;
+    c->devs = calloc(cap, sizeof(*c->devs));
+    if (!c->devs) {
+        free(c);
+        return NULL;
+    }
+    c->capdevs = cap;
+    return c;
+}
+
+static void dev_clear(creds_device_t *d)
+{
+    free(d->endpoint);
+    free(d->psk_identity);
+    free(d->spki);
+    free(d->cn);
+    /* explicit_bzero survives dead-store elimination: keys must not linger. */
+    explicit_bzero(d, sizeof(*d));
+}
+
+void creds_free(creds_t *c)
+{
+    if (!c) return;
+    for (size_t i = 0; i < c->ndevs; i++)
+        dev_clear(&c->devs[i]);
+    free(c->devs);
+    free(c->slots);
+    free(c);
+}
+
+static char *dup_str(const char *s, size_t max)
+{
+    if (!s) return NULL;
+    size_t n = strnlen(s, max + 1);
+    if (n == 0 || n > max) return NULL;
+    char *r = malloc(n + 1);
+    if (r) {
+        memcpy(r, s, n);
+        r[n] = 0;
+    }
+    return r;
+}
+
+int creds_add(creds_t *c, const creds_device_t *in)
+{
+    if (!c || !in || !in->endpoint) return CREDS_ERR_INVALID;
+    if (in->key_len > CREDS_MAX_PSK_KEY || in->spki_len > CREDS_MAX_SPKI ||
+        in->nprefixes > CREDS_MAX_PREFIXES)
+        return CREDS_ERR_INVALID;
+    switch (in->kind) {
+    case CREDS_PSK:
+        if (!in->psk_identity || in->key_len == 0) return CREDS_ERR_INVALID;
+        break;
+    case CREDS_RPK:
+        if (!in->spki || in->spki_len == 0) return CREDS_ERR_INVALID;
+        break;
+    case CREDS_X509:
+        if (!in->cn && !in->has_fingerprint) return CREDS_ERR_INVALID;
+        break;
+    case CREDS_NOSEC:
+        if (in->nprefixes == 0) return CREDS_ERR_INVALID;
+        break;
+    default: return CREDS_ERR_INVALID;
+    }
+    if (c->ndevs == c->capdevs) {
+        size_t ncap = c->capdevs * 2;
+        creds_device_t *nd = realloc(c->devs, ncap * sizeof(*nd));
+        if (!nd) return CREDS_ERR_NOMEM;
+        c->devs = nd;
+        c->capdevs = ncap;
+    }
+    creds_device_t *d = &c->devs[c->ndevs];
+    *d = *in;
+    d->endpoint = dup_str(in->endpoint, CREDS_MAX_ENDPOINT);
+    d->psk_identity = in->kind == CREDS_PSK ? dup_str(in->psk_identity, CREDS_MAX_PSK_IDENTITY) : NULL;
+    d->cn = in->kind == CREDS_X509 && in->cn ? dup_str(in->cn, CREDS_MAX_CN) : NULL;
+    d->spki = NULL;
+    if (in->kind == CREDS_RPK) {
+        d->spki = malloc(in->spki_len);
+        if (d->spki) memcpy(d->spki, in->spki, in->spki_len);
+    }
+    int bad = !d->endpoint || (in->kind == CREDS_PSK && !d->psk_identity) ||
+              (in->kind == CREDS_X509 && in->cn && !d->cn) || (in->kind == CREDS_RPK && !d->spki);
+    if (bad) {
+        dev_clear(d);
+        return CREDS_ERR_INVALID;
+    }
+    uint32_t idx = (uint32_t)c->ndevs;
+    size_t used_before = c->used;
+    int r = 0;
+    static const int kinds[] = {IDX_EP, IDX_PSK, IDX_SPKI, IDX_CN, IDX_FP};
+    for (size_t k = 0; k < sizeof(kinds) / sizeof(kinds[0]) && !r; k++)
+        r = insert(c, kinds[k], idx);
+    if (r) {
+        /* Roll back the keys this device inserted; they are the last ones
+         * placed, so removing by device index is exact. Rebuild the probe
+         * chains by reinserting the surviving slots. */
+        if (c->used != used_before) {
+            slot_t *old = c->slots;
+            size_t n = c->nslots;
+            c->slots = calloc(n, sizeof(*c->slots));
+            if (!c->slots) {
+                c->slots = old; /* keep the table; the entries point at a cleared device */
+            } else {
+                c->used = 0;
+                for (size_t i = 0; i < n; i++) {
+                    if (!old[i].hash || old[i].dev == idx) continue;
+                    size_t j = old[i].hash & (n - 1);
+                    while (c->slots[j].hash)
+                        j = (j + 1) & (n - 1);
+                    c->slots[j] = old[i];
+                    c->used++;
+                }
+                free(old);
+            }
+        }
+        dev_clear(d);
+        return r;
+    }
+    c->ndevs++;
+    return 0;
+}
+
+size_t creds_count(const creds_t *c)
+{
+    return c ? c->ndevs : 0;
+}
+
+const creds_device_t *creds_find_endpoint(const creds_t *c, const char *ep, size_t len)
+{
+    return lookup(c, IDX_EP, ep, len);
+}
+
+const creds_device_t *creds_find_psk(const creds_t *c, const char *id, size_t len)
+{
+    return lookup(c, IDX_PSK, id, len);
+}
+
+const creds_device_t *creds_find_spki(const creds_t *c, const uint8_t *spki, size_t len)
+{
+    return lookup(c, IDX_SPKI, spki, len);
+}
+
+const creds_device_t *creds_find_cn(const creds_t *c, const char *cn, size_t len)
+{
+    return lookup(c, IDX_CN, cn, len);
+}
+
+const creds_device_t *creds_find_fingerprint(const creds_t *c, const uint8_t fp[32])
+{
+    return lookup(c, IDX_FP, fp, 32);
+}
+
+int creds_prefix_match(const creds_device_t *d, const struct sockaddr *sa)
+{
+    const uint8_t *a;
+    int fam;
+    uint8_t mapped[4];
+    if (sa->sa_family == AF_INET) {
+        a = (const uint8_t *)&((const struct sockaddr_in *)sa)->sin_addr;
+        fam = AF_INET;
+    } else if (sa->sa_family == AF_INET6) {
+        const struct in6_addr *a6 = &((const struct sockaddr_in6 *)sa)->sin6_addr;
+        if (IN6_IS_ADDR_V4MAPPED(a6)) {
+            memcpy(mapped, &a6->s6_addr[12], 4);
+            a = mapped;
+            fam = AF_INET;
+        } else {
+            a = a6->s6_addr;
+            fam = AF_INET6;
+        }
+    } else {
+        return 0;
+    }
+    for (unsigned i = 0; i < d->nprefixes; i++) {
+        const creds_prefix_t *p = &d->prefixes[i];
+        if (p->family != fam) continue;
+        unsigned bits = p->bits, full = bits / 8, rem = bits % 8;
+        if (full && memcmp(p->addr, a, full) != 0) continue;
+        if (rem) {
+            uint8_t m = (uint8_t)(0xff << (8 - rem));
+            if ((p->addr[full] & m) != (a[full] & m)) continue;
+        }
+        return 1;
+    }
+    return 0;
+}
+
+const creds_device_t *creds_find_nosec(const creds_t *c, const struct sockaddr *sa, int *ambiguous)
+{
+    /* NoSec devices are rare (explicit opt-in), so a scan is acceptable. */
+    const creds_device_t *found = NULL;
+    if (ambiguous) *ambiguous = 0;
+    for (size_t i = 0; c && i < c->ndevs; i++) {
+        const creds_device_t *d = &c->devs[i];
+        if (d->kind != CREDS_NOSEC || !creds_prefix_match(d, sa)) continue;
+        if (found) {
+            if (ambiguous) *ambiguous = 1;
+            break;
+        }
+        found = d;
+    }
+    return found;
+}

@@ -1,0 +1,96 @@
+/*
+ * creds.h — the in-memory credential store the DTLS callbacks answer from.
+ *
+ * Workers never block on storage: PSK identities, raw public keys and
+ * certificate bindings are looked up here, in memory, during the handshake.
+ * A store is immutable once built; a reload builds a new one and publishes it
+ * (see worker.h). The device records come from the devices file today and
+ * from PostgreSQL later; only the loader changes.
+ *
+ * Keys held here are secrets: nothing in this module logs, and callers must
+ * never log a creds_psk_t key.
+ */
+#ifndef BSD_TRANSPORT_CREDS_H
+#define BSD_TRANSPORT_CREDS_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#define CREDS_MAX_ENDPOINT     255
+#define CREDS_MAX_PSK_IDENTITY 128
+#define CREDS_MAX_PSK_KEY      64
+#define CREDS_MAX_SPKI         512
+#define CREDS_MAX_CN           255
+#define CREDS_MAX_PREFIXES     16
+
+#define CREDS_ERR_NOMEM     (-1)
+#define CREDS_ERR_DUPLICATE (-2)
+#define CREDS_ERR_INVALID   (-3)
+
+/* Kinds of credential; also the authentication kind of a session. */
+enum creds_kind { CREDS_NONE = 0, CREDS_PSK, CREDS_RPK, CREDS_X509, CREDS_NOSEC };
+
+typedef struct creds_prefix {
+    int family;       /* AF_INET or AF_INET6 */
+    uint8_t addr[16]; /* network-order address bytes */
+    uint8_t bits;     /* prefix length */
+} creds_prefix_t;
+
+/* One device as the transport sees it. */
+typedef struct creds_device {
+    char *endpoint; /* LwM2M endpoint name (NUL-terminated) */
+    enum creds_kind kind;
+    uint8_t key[CREDS_MAX_PSK_KEY]; /* PSK key (secret) */
+    uint8_t key_len;
+    char *psk_identity; /* PSK identity; never contains NUL */
+    uint8_t *spki;      /* RPK SubjectPublicKeyInfo DER */
+    uint16_t spki_len;
+    char *cn;                /* X.509 subject CN bound to this device */
+    uint8_t fingerprint[32]; /* X.509 SHA-256 of certificate DER */
+    uint8_t has_fingerprint;
+    creds_prefix_t prefixes[CREDS_MAX_PREFIXES]; /* NoSec allowed sources */
+    uint8_t nprefixes;
+} creds_device_t;
+
+typedef struct creds creds_t;
+
+/* Lower-case name of a credential kind ("psk", "rpk", "x509", "nosec",
+ * "none"), as used in logs and diagnostics. */
+const char *creds_kind_name(enum creds_kind k);
+
+/* Creates an empty store sized for about |expected| devices; NULL on OOM. */
+creds_t *creds_new(size_t expected);
+
+/* Frees the store and wipes the keys it holds. NULL is allowed. */
+void creds_free(creds_t *c);
+
+/*
+ * Adds a copy of |d| (strings and buffers are copied). Indexes it by PSK
+ * identity, SPKI, CN and fingerprint as the kind requires.
+ * Returns 0, CREDS_ERR_NOMEM, CREDS_ERR_DUPLICATE (endpoint, identity, SPKI,
+ * CN or fingerprint already present) or CREDS_ERR_INVALID (bad lengths, NUL
+ * in a PSK identity).
+ */
+int creds_add(creds_t *c, const creds_device_t *d);
+
+/* Number of devices in the store. */
+size_t creds_count(const creds_t *c);
+
+/* Lookups; each returns NULL when nothing matches. */
+const creds_device_t *creds_find_endpoint(const creds_t *c, const char *ep, size_t len);
+const creds_device_t *creds_find_psk(const creds_t *c, const char *identity, size_t len);
+const creds_device_t *creds_find_spki(const creds_t *c, const uint8_t *spki, size_t len);
+const creds_device_t *creds_find_cn(const creds_t *c, const char *cn, size_t len);
+const creds_device_t *creds_find_fingerprint(const creds_t *c, const uint8_t fp[32]);
+
+/*
+ * Finds a NoSec device whose allow-list contains |sa|. When several devices
+ * allow the address, returns the first one added and sets *ambiguous to 1.
+ */
+const creds_device_t *creds_find_nosec(const creds_t *c, const struct sockaddr *sa, int *ambiguous);
+
+/* 1 when |sa| lies in one of |d|'s NoSec prefixes, else 0. */
+int creds_prefix_match(const creds_device_t *d, const struct sockaddr *sa);
+
+#endif

@@ -1,0 +1,217 @@
+/*
+ * test_creds.c — the in-memory credential store (bsd/transport/creds.c):
+ * lookups by every key, duplicate and invalid records, NoSec prefixes.
+ */
+#include <arpa/inet.h>
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bsd/transport/creds.h"
+
+static creds_device_t psk_dev(const char *ep, const char *id, uint8_t fill)
+{
+    creds_device_t d;
+    memset(&d, 0, sizeof(d));
+    d.endpoint = (char *)ep;
+    d.kind = CREDS_PSK;
+    d.psk_identity = (char *)id;
+    d.key_len = 16;
+    memset(d.key, fill, 16);
+    return d;
+}
+
+START_TEST(psk_lookup)
+{
+    creds_t *c = creds_new(2);
+    creds_device_t a = psk_dev("ep-a", "id-a", 1), b = psk_dev("ep-b", "id-b", 2);
+    ck_assert_int_eq(creds_add(c, &a), 0);
+    ck_assert_int_eq(creds_add(c, &b), 0);
+    const creds_device_t *f = creds_find_psk(c, "id-b", 4);
+    ck_assert_ptr_nonnull(f);
+    ck_assert_str_eq(f->endpoint, "ep-b");
+    ck_assert_int_eq(f->key[0], 2);
+    ck_assert_ptr_null(creds_find_psk(c, "id-", 3));
+    ck_assert_ptr_null(creds_find_psk(c, "ep-a", 4)); /* identity, not endpoint */
+    ck_assert_ptr_nonnull(creds_find_endpoint(c, "ep-a", 4));
+    ck_assert_uint_eq(creds_count(c), 2);
+    creds_free(c);
+}
+END_TEST
+
+START_TEST(many_devices_grow)
+{
+    /* Forces the device array and the index to grow several times. */
+    creds_t *c = creds_new(1);
+    char ep[32], id[32];
+    for (int i = 0; i < 5000; i++) {
+        snprintf(ep, sizeof(ep), "dev-%d", i);
+        snprintf(id, sizeof(id), "identity-%d", i);
+        creds_device_t d = psk_dev(ep, id, (uint8_t)i);
+        ck_assert_int_eq(creds_add(c, &d), 0);
+    }
+    for (int i = 0; i < 5000; i += 7) {
+        snprintf(id, sizeof(id), "identity-%d", i);
+        const creds_device_t *f = creds_find_psk(c, id, strlen(id));
+        ck_assert_ptr_nonnull(f);
+        snprintf(ep, sizeof(ep), "dev-%d", i);
+        ck_assert_str_eq(f->endpoint, ep);
+    }
+    creds_free(c);
+}
+END_TEST
+
+START_TEST(duplicates_rejected_and_rolled_back)
+{
+    creds_t *c = creds_new(4);
+    creds_device_t a = psk_dev("ep-a", "shared", 1);
+    creds_device_t b = psk_dev("ep-b", "shared", 2); /* same identity */
+    creds_device_t a2 = psk_dev("ep-a", "other", 3); /* same endpoint */
+    ck_assert_int_eq(creds_add(c, &a), 0);
+    ck_assert_int_eq(creds_add(c, &b), CREDS_ERR_DUPLICATE);
+    ck_assert_int_eq(creds_add(c, &a2), CREDS_ERR_DUPLICATE);
+    /* ep-b's endpoint key must not survive the failed add */
+    ck_assert_ptr_null(creds_find_endpoint(c, "ep-b", 4));
+    ck_assert_ptr_null(creds_find_psk(c, "other", 5));
+    ck_assert_uint_eq(creds_count(c), 1);
+    creds_device_t b2 = psk_dev("ep-b", "id-b", 4);
+    ck_assert_int_eq(creds_add(c, &b2), 0);
+    ck_assert_ptr_nonnull(creds_find_endpoint(c, "ep-b", 4));
+    creds_free(c);
+}
+END_TEST
+
+START_TEST(invalid_records)
+{
+    creds_t *c = creds_new(4);
+    creds_device_t d = psk_dev("ep", "id", 1);
+    d.key_len = 0;
+    ck_assert_int_eq(creds_add(c, &d), CREDS_ERR_INVALID);
+    d = psk_dev("ep", NULL, 1);
+    ck_assert_int_eq(creds_add(c, &d), CREDS_ERR_INVALID);
+    char longid[200];
+    memset(longid, 'x', sizeof(longid) - 1);
+    longid[sizeof(longid) - 1] = 0;
+    d = psk_dev("ep", longid, 1); /* over 128 bytes */
+    ck_assert_int_eq(creds_add(c, &d), CREDS_ERR_INVALID);
+    creds_device_t r;
+    memset(&r, 0, sizeof(r));
+    r.endpoint = "rpk";
+    r.kind = CREDS_RPK;
+    ck_assert_int_eq(creds_add(c, &r), CREDS_ERR_INVALID); /* no SPKI */
+    ck_assert_uint_eq(creds_count(c), 0);
+    creds_free(c);
+}
+END_TEST
+
+START_TEST(rpk_and_x509)
+{
+    creds_t *c = creds_new(4);
+    uint8_t spki[91];
+    for (size_t i = 0; i < sizeof(spki); i++)
+        spki[i] = (uint8_t)i;
+    creds_device_t r;
+    memset(&r, 0, sizeof(r));
+    r.endpoint = "dev-rpk";
+    r.kind = CREDS_RPK;
+    r.spki = spki;
+    r.spki_len = sizeof(spki);
+    ck_assert_int_eq(creds_add(c, &r), 0);
+    creds_device_t x;
+    memset(&x, 0, sizeof(x));
+    x.endpoint = "dev-x509";
+    x.kind = CREDS_X509;
+    x.cn = "dev-x509";
+    x.has_fingerprint = 1;
+    memset(x.fingerprint, 0xab, 32);
+    ck_assert_int_eq(creds_add(c, &x), 0);
+    ck_assert_str_eq(creds_find_spki(c, spki, sizeof(spki))->endpoint, "dev-rpk");
+    spki[90] ^= 1; /* one bit off: no match (exact SPKI equality) */
+    ck_assert_ptr_null(creds_find_spki(c, spki, sizeof(spki)));
+    ck_assert_ptr_null(creds_find_spki(c, spki, sizeof(spki) - 1));
+    ck_assert_str_eq(creds_find_cn(c, "dev-x509", 8)->endpoint, "dev-x509");
+    uint8_t fp[32];
+    memset(fp, 0xab, 32);
+    ck_assert_ptr_nonnull(creds_find_fingerprint(c, fp));
+    fp[0] = 0;
+    ck_assert_ptr_null(creds_find_fingerprint(c, fp));
+    creds_free(c);
+}
+END_TEST
+
+static struct sockaddr_storage v4(const char *a)
+{
+    struct sockaddr_storage ss;
+    memset(&ss, 0, sizeof(ss));
+    struct sockaddr_in *s = (struct sockaddr_in *)&ss;
+    s->sin_family = AF_INET;
+    inet_pton(AF_INET, a, &s->sin_addr);
+    return ss;
+}
+
+static struct sockaddr_storage v6(const char *a)
+{
+    struct sockaddr_storage ss;
+    memset(&ss, 0, sizeof(ss));
+    struct sockaddr_in6 *s = (struct sockaddr_in6 *)&ss;
+    s->sin6_family = AF_INET6;
+    inet_pton(AF_INET6, a, &s->sin6_addr);
+    return ss;
+}
+
+START_TEST(nosec_prefixes)
+{
+    creds_t *c = creds_new(4);
+    creds_device_t n;
+    memset(&n, 0, sizeof(n));
+    n.endpoint = "dev-nosec";
+    n.kind = CREDS_NOSEC;
+    n.nprefixes = 2;
+    n.prefixes[0].family = AF_INET;
+    inet_pton(AF_INET, "127.0.0.0", n.prefixes[0].addr);
+    n.prefixes[0].bits = 29;
+    n.prefixes[1].family = AF_INET6;
+    inet_pton(AF_INET6, "fd00::", n.prefixes[1].addr);
+    n.prefixes[1].bits = 8;
+    ck_assert_int_eq(creds_add(c, &n), 0);
+    int amb = -1;
+    struct sockaddr_storage a = v4("127.0.0.7");
+    ck_assert_ptr_nonnull(creds_find_nosec(c, (struct sockaddr *)&a, &amb));
+    ck_assert_int_eq(amb, 0);
+    a = v4("127.0.0.8"); /* outside /29 */
+    ck_assert_ptr_null(creds_find_nosec(c, (struct sockaddr *)&a, &amb));
+    a = v6("::ffff:127.0.0.1"); /* v4-mapped matches the IPv4 prefix */
+    ck_assert_ptr_nonnull(creds_find_nosec(c, (struct sockaddr *)&a, &amb));
+    a = v6("fd12::1");
+    ck_assert_ptr_nonnull(creds_find_nosec(c, (struct sockaddr *)&a, &amb));
+    a = v6("fe80::1");
+    ck_assert_ptr_null(creds_find_nosec(c, (struct sockaddr *)&a, &amb));
+    /* a second device on an overlapping prefix makes the address ambiguous */
+    creds_device_t m = n;
+    m.endpoint = "dev-nosec-2";
+    ck_assert_int_eq(creds_add(c, &m), 0);
+    a = v4("127.0.0.1");
+    ck_assert_ptr_nonnull(creds_find_nosec(c, (struct sockaddr *)&a, &amb));
+    ck_assert_int_eq(amb, 1);
+    creds_free(c);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("creds");
+    TCase *tc = tcase_create("core");
+    tcase_add_test(tc, psk_lookup);
+    tcase_add_test(tc, many_devices_grow);
+    tcase_add_test(tc, duplicates_rejected_and_rolled_back);
+    tcase_add_test(tc, invalid_records);
+    tcase_add_test(tc, rpk_and_x509);
+    tcase_add_test(tc, nosec_prefixes);
+    suite_add_tcase(s, tc);
+    SRunner *sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
