@@ -38,12 +38,12 @@ if [ ! -f "$asan/build.ninja" ]; then
     meson setup "$asan" -Dwerror=true -Db_sanitize=address,undefined -Db_lundef=false \
         -Dc_args=-fno-sanitize-recover=all >/dev/null || { failed=$((failed + 1)); failures="$failures asan-setup"; }
 fi
-if ninja -C "$asan" >"$asan.ninja.log" 2>&1; then
+if ninja -C "$asan" >"$asan/ninja-build.log" 2>&1; then
     ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
         meson test -C "$asan" --print-errorlogs --num-processes 2 --timeout-multiplier 3 || true
     count_meson "$asan" "asan"
 else
-    tail -40 "$asan.ninja.log"
+    tail -40 "$asan/ninja-build.log"
     failed=$((failed + 1))
     failures="$failures asan-build"
 fi
@@ -53,7 +53,7 @@ if [ ! -f "$fuzz/build.ninja" ]; then
     CC=clang meson setup "$fuzz" -Dfuzz=true -Dtests=false -Db_sanitize=address,undefined \
         -Db_lundef=false >/dev/null || { failed=$((failed + 1)); failures="$failures fuzz-setup"; }
 fi
-if ninja -C "$fuzz" >"$fuzz.ninja.log" 2>&1; then
+if ninja -C "$fuzz" >"$fuzz/ninja-build.log" 2>&1; then
     for exe in $(find "$fuzz" -maxdepth 4 -type f -name 'fuzz_*' -perm -u+x | sort); do
         name=$(basename "$exe")
         seeds="tests/fuzz/corpus/${name#fuzz_}"
@@ -73,7 +73,7 @@ if ninja -C "$fuzz" >"$fuzz.ninja.log" 2>&1; then
         rm -rf "$work"
     done
 else
-    tail -40 "$fuzz.ninja.log"
+    tail -40 "$fuzz/ninja-build.log"
     failed=$((failed + 1))
     failures="$failures fuzz-build"
 fi
