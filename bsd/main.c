@@ -9,6 +9,7 @@
  * close_notify and exit.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <grp.h>
 #include <netinet/in.h>
@@ -24,6 +25,9 @@
 #include <unistd.h>
 
 #include "bsd/devload.h"
+#ifdef BSD_HAVE_BOOTSTRAP
+#include "bsd/lwm2m/bs_planfile.h"
+#endif
 #include "bsd/probe.h"
 #include "bsd/server.h"
 #include "bsd/transport/dtls.h"
@@ -89,6 +93,17 @@ static bsd_gen_t *build_gen(const bsd_config_t *cfg, uint64_t id, char *err, siz
         free(g);
         return NULL;
     }
+#ifdef BSD_HAVE_BOOTSTRAP
+    if (cfg->plans_file) {
+        g->app = bs_planfile_load(cfg->plans_file, err, errcap);
+        if (!g->app) {
+            dtls_profile_free(&g->prof);
+            creds_free(g->creds);
+            free(g);
+            return NULL;
+        }
+    }
+#endif
     return g;
 }
 
@@ -97,6 +112,9 @@ static void free_gen(bsd_gen_t *g)
     if (!g) return;
     dtls_profile_free(&g->prof);
     creds_free(g->creds);
+#ifdef BSD_HAVE_BOOTSTRAP
+    bs_planfile_free(g->app);
+#endif
     free(g);
 }
 
@@ -243,6 +261,14 @@ int main(int argc, char **argv)
             return 1;
         }
     }
+    int records_fd = -1;
+    if (cfg.records_file) {
+        records_fd = open(cfg.records_file, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+        if (records_fd < 0) {
+            fprintf(stderr, "bsd: cannot open records file %s: %s\n", cfg.records_file, strerror(errno));
+            return 1;
+        }
+    }
     if (drop_privileges(cfg.user) != 0) return 1;
 
     sigset_t sigs;
@@ -260,7 +286,7 @@ int main(int argc, char **argv)
 
     static bsd_gen_t *_Atomic current;
     atomic_store(&current, gen);
-    server_t srv = {.diag_resources = cfg.diag_resources};
+    server_t srv = {.diag_resources = cfg.diag_resources, .records_fd = records_fd};
     worker_app_t app;
     server_app(&srv, &app);
     worker_limits_t lim = {
@@ -360,6 +386,7 @@ int main(int argc, char **argv)
     free_gen(atomic_load(&current));
     config_free(&cfg);
     close(sfd);
+    if (records_fd >= 0) close(records_fd);
     wolfSSL_Cleanup();
     return 0;
 }

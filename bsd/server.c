@@ -11,18 +11,18 @@
 #include <string.h>
 #include <sys/random.h>
 
+#ifdef BSD_HAVE_BOOTSTRAP
+#include "bsd/bootstrap.h"
+#endif
 #include "bsd/coap/coap_block.h"
 #include "bsd/coap/coap_dedup.h"
 #include "bsd/coap/coap_msg.h"
+#include "bsd/server_sess.h"
 #include "bsd/transport/udp.h"
 #include "bsd/util/log.h"
 
 /* Room for the response header, token and options ahead of a payload. */
 #define RESP_HEADROOM 48
-
-typedef struct server_sess {
-    coap_dedup_t dedup;
-} server_sess_t;
 
 static _Thread_local uint16_t tl_mid;
 static _Thread_local int tl_mid_init;
@@ -47,7 +47,9 @@ static void *sess_open(void *ctx, const worker_peer_t *peer)
 
 static void sess_close(void *ctx, void *st)
 {
-    (void)ctx;
+#ifdef BSD_HAVE_BOOTSTRAP
+    if (st) bootstrap_sess_close(ctx, st);
+#endif
     free(st);
 }
 
@@ -137,11 +139,13 @@ static void fill_blob(uint8_t *buf, size_t n)
     }
 }
 
-static size_t on_coap(void *ctx, void *st, const worker_peer_t *peer, const creds_t *creds, const uint8_t *in,
-                      size_t len, uint8_t *out, size_t cap, uint64_t now)
+/* Handles one request or message; returns the reply length written into
+ * |out| (0 for none). */
+static size_t handle(server_t *srv, server_sess_t **ssp, const worker_peer_t *peer, const bsd_gen_t *gen,
+                     const uint8_t *in, size_t len, uint8_t *out, size_t cap, uint64_t now)
 {
-    server_t *srv = ctx;
-    server_sess_t *ss = st;
+    server_sess_t *ss = *ssp;
+    const creds_t *creds = gen->creds;
     coap_msg_t m;
     int r = coap_parse(&m, in, len);
     if ((r == COAP_ERR_BAD_OPTION || r == COAP_ERR_TOO_MANY_OPTIONS) && coap_msg_is_request(&m) &&
@@ -167,7 +171,10 @@ static size_t on_coap(void *ctx, void *st, const worker_peer_t *peer, const cred
         log_msg(BSD_LOG_DEBUG, "coap.malformed", "error=%s action=drop", coap_strerror(r));
         return 0;
     }
-    if (m.type == COAP_TYPE_ACK || m.type == COAP_TYPE_RST) return 0; /* nothing outstanding yet */
+#ifdef BSD_HAVE_BOOTSTRAP
+    if (!coap_msg_is_request(&m) && bootstrap_message(ss, peer, &m, now)) return 0;
+#endif
+    if (m.type == COAP_TYPE_ACK || m.type == COAP_TYPE_RST) return 0; /* not for anything outstanding */
     if (m.code == COAP_EMPTY) {
         /* CoAP ping (§4.3): an Empty CON is answered with RST. */
         int n = m.type == COAP_TYPE_CON ? coap_build_empty(out, cap, COAP_TYPE_RST, m.mid) : 0;
@@ -200,6 +207,25 @@ static size_t on_coap(void *ctx, void *st, const worker_peer_t *peer, const cred
     coap_builder_t b;
     coap_build_init(&b, out, cap, type, code, mid, m.token, m.tkl);
 
+#ifdef BSD_HAVE_BOOTSTRAP
+    if (coap_uri_path_equals(&m, "bs") && m.code == COAP_POST) {
+        if (coap_msg_unknown_critical(&m)) {
+            code = COAP_BAD_OPTION;
+            goto done;
+        }
+        size_t n = bootstrap_request(srv, ssp, peer, gen, &m, now, out, cap);
+        ss = *ssp;
+        if (ss && m.type == COAP_TYPE_CON && n) coap_dedup_store(&ss->dedup, m.mid, out, n, now);
+        return n;
+    }
+#endif
+    if (coap_uri_path_equals(&m, "bspack")) {
+        /* Bootstrap-Pack (LwM2M 1.2) is not served: answer at once so the
+         * client falls back to POST /bs (Anjay does on an error, not on a
+         * timeout). */
+        code = COAP_NOT_FOUND;
+        goto done;
+    }
     if (!peer->auth) {
         /* Plain CoAP: only sources allowed NoSec by a device record are
          * served; everyone else gets a bare 4.01 (no amplification). */
@@ -277,6 +303,33 @@ done:
     return (size_t)n;
 }
 
+static uint64_t on_coap(void *ctx, void *st, const worker_peer_t *peer, const bsd_gen_t *gen,
+                        const uint8_t *in, size_t len, uint64_t now)
+{
+    static _Thread_local uint8_t out[WORKER_TX_BUF];
+    server_sess_t *ss = st;
+    size_t cap = peer->max_coap < sizeof(out) ? peer->max_coap : sizeof(out);
+    size_t n = handle(ctx, &ss, peer, gen, in, len, out, cap, now);
+    if (n) worker_io_send(peer->io, out, n);
+#ifdef BSD_HAVE_BOOTSTRAP
+    /* After the answer went out: let a (new) bootstrap send what is due. */
+    return bootstrap_drive(ctx, ss, peer, now);
+#else
+    return 0;
+#endif
+}
+
+static uint64_t on_timer(void *ctx, void *st, const worker_peer_t *peer, const bsd_gen_t *gen, uint64_t now)
+{
+    (void)gen;
+#ifdef BSD_HAVE_BOOTSTRAP
+    return bootstrap_drive(ctx, st, peer, now);
+#else
+    (void)ctx, (void)st, (void)peer, (void)now;
+    return 0;
+#endif
+}
+
 void server_app(server_t *srv, worker_app_t *app)
 {
     memset(app, 0, sizeof(*app));
@@ -284,4 +337,5 @@ void server_app(server_t *srv, worker_app_t *app)
     app->sess_open = sess_open;
     app->sess_close = sess_close;
     app->on_coap = on_coap;
+    app->on_timer = on_timer;
 }

@@ -3,10 +3,11 @@
  * rules (ping, RST, duplicate suppression, piggybacked answers), the
  * authorisation of plain-CoAP peers, and routing to resources.
  *
- * Resources today: /.well-known/core, and for tests only (diag_resources)
- * /diag/whoami (who the transport says the peer is) and /diag/blob?size=N
- * (N bytes, served block-wise). The bootstrap interface (/bs) and EST plug
- * in here.
+ * Resources: POST /bs (Bootstrap-Request, bootstrap.h), GET /bspack
+ * (answered 4.04 at once so LwM2M 1.2 clients fall back to /bs),
+ * /.well-known/core, and for tests only (diag_resources) /diag/whoami (who
+ * the transport says the peer is) and /diag/blob?size=N (N bytes, served
+ * block-wise). EST plugs in here.
  */
 #ifndef BSD_SERVER_H
 #define BSD_SERVER_H
@@ -20,6 +21,7 @@
 
 typedef struct server {
     int diag_resources; /* serve the /diag resources */
+    int records_fd;     /* session records (JSON lines, O_APPEND), or -1 */
 } server_t;
 
 /* Fills |app| with the callbacks that route the transport's CoAP datagrams

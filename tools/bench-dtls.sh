@@ -15,8 +15,8 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 export BSD_SRCDIR="$root" BSD_BUILDDIR="$root/$build" BSD_BIN="$root/$build/bsd/bsd"
 T_NAME=bench
 T_WORKERS=1
-T_EXTRA_CONFIG="log_level = warn
-dtls.handshake_rate = 0"
+T_LOG_LEVEL=warn
+T_EXTRA_CONFIG="dtls.handshake_rate = 0"
 . "$root/tests/lib/harness.sh"
 t_pki
 port=$(t_free_port)
@@ -42,8 +42,9 @@ i=0
 while [ $i -lt "$n" ]; do
     # two clients at a time
     one >/dev/null &
+    bg=$!
     one >/dev/null
-    wait
+    wait "$bg" # not a bare wait: the daemon is a background job too
     i=$((i + 2))
 done
 c1=$(cpu "$pid")

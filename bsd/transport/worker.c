@@ -55,8 +55,21 @@ typedef struct sess {
     size_t inlen;
     dtls_hs_t hs;
     dtls_auth_t auth;
-    void *app; /* application session state */
+    void *app;             /* application session state */
+    uint64_t app_deadline; /* when the application's on_timer is due; 0 = none */
+    uint8_t plain;         /* a plain-CoAP peer adopted by the application (no ssl) */
 } sess_t;
+
+/* The send path handed to the application for one callback. */
+struct worker_io {
+    struct worker *w;
+    sess_t *s;                         /* NULL for a plain peer without a session */
+    int fd;                            /* plain socket */
+    const struct sockaddr_storage *to; /* plain peer address */
+    socklen_t tolen;
+    size_t max; /* max CoAP message size */
+    int failed; /* a DTLS write failed */
+};
 
 typedef struct rate_slot {
     uint64_t key;
@@ -380,7 +393,7 @@ static void sess_free(worker_t *w, sess_t *s)
 
 static void sess_close(worker_t *w, sess_t *s, int notify)
 {
-    if (notify && s->state == S_OPEN) wolfSSL_shutdown(s->ssl); /* close_notify */
+    if (notify && s->ssl && s->state == S_OPEN) wolfSSL_shutdown(s->ssl); /* close_notify */
     table_remove(w, s);
     sess_free(w, s);
 }
@@ -402,13 +415,41 @@ static void handshake_failed(worker_t *w, sess_t *s, int err, const char *stage)
             s->alert_sent >= 0 ? dtls_alert_name(s->alert_sent) : "none", err, eq);
 }
 
-static worker_peer_t sess_peer(const worker_t *w, const sess_t *s)
+int worker_io_send(worker_io_t *io, const uint8_t *msg, size_t len)
 {
+    if (!io || len == 0 || len > io->max) return -1;
+    if (io->s && io->s->ssl) {
+        if (io->s->state != S_OPEN || wolfSSL_write(io->s->ssl, msg, (int)len) != (int)len) {
+            io->failed = 1;
+            return -1;
+        }
+        return 0;
+    }
+    return tx_push(io->w, io->fd, io->to, io->tolen, msg, len);
+}
+
+static size_t dtls_max_coap(const worker_t *w)
+{
+    return w->lim.max_datagram > DTLS_OVERHEAD ? w->lim.max_datagram - DTLS_OVERHEAD : 0;
+}
+
+/* The application's view of session |s|; |io| is filled in for sends. */
+static worker_peer_t sess_peer(worker_t *w, sess_t *s, worker_io_t *io)
+{
+    size_t max = s->plain ? w->lim.max_datagram : dtls_max_coap(w);
+    *io = (worker_io_t){.w = w,
+                        .s = s,
+                        .fd = s->plain ? w->coap_fd[s->sock - WORKER_MAX_SOCKETS] : -1,
+                        .to = &s->peer,
+                        .tolen = s->peerlen,
+                        .max = max};
     worker_peer_t p = {
         .addr = (const struct sockaddr *)&s->peer,
         .addrlen = s->peerlen,
-        .auth = &s->auth,
-        .max_coap = w->lim.max_datagram > DTLS_OVERHEAD ? w->lim.max_datagram - DTLS_OVERHEAD : 0,
+        .auth = s->plain ? NULL : &s->auth,
+        .max_coap = max,
+        .io = io,
+        .adopt = NULL,
     };
     return p;
 }
@@ -445,7 +486,8 @@ static void handshake_done(worker_t *w, sess_t *s)
     log_msg(BSD_LOG_INFO, "dtls.handshake.ok", "worker=%d peer=%s cred=%s endpoint=%s suite=%s", w->id,
             peer_str(s, pb, sizeof(pb)), creds_kind_name(s->auth.kind), eq, wolfSSL_get_cipher(s->ssl));
     if (w->app.sess_open) {
-        worker_peer_t p = sess_peer(w, s);
+        worker_io_t io;
+        worker_peer_t p = sess_peer(w, s, &io);
         s->app = w->app.sess_open(w->app.ctx, &p);
     }
 }
@@ -476,12 +518,17 @@ static int sess_drive(worker_t *w, sess_t *s)
         int n = wolfSSL_read(s->ssl, w->app_in, sizeof(w->app_in));
         if (n > 0) {
             atomic_fetch_add_explicit(&w->stats.coap_in, 1, memory_order_relaxed);
-            worker_peer_t p = sess_peer(w, s);
-            size_t cap = p.max_coap < sizeof(w->app_out) ? p.max_coap : sizeof(w->app_out);
-            size_t out = w->app.on_coap ? w->app.on_coap(w->app.ctx, s->app, &p, w->gen->creds, w->app_in,
-                                                         (size_t)n, w->app_out, cap, w->now)
-                                        : 0;
-            if (out > 0 && wolfSSL_write(s->ssl, w->app_out, (int)out) != (int)out) return -1;
+            worker_io_t io;
+            worker_peer_t p = sess_peer(w, s, &io);
+            uint64_t d = w->app.on_coap
+                             ? w->app.on_coap(w->app.ctx, s->app, &p, w->gen, w->app_in, (size_t)n, w->now)
+                             : 0;
+            if (io.failed) return -1;
+            if (d == WORKER_CLOSE) {
+                s->app_deadline = WORKER_CLOSE;
+                return 0; /* the caller closes with close_notify */
+            }
+            s->app_deadline = d;
             continue;
         }
         int e = wolfSSL_get_error(s->ssl, n);
@@ -503,6 +550,7 @@ static void sess_reschedule(worker_t *w, sess_t *s)
         if (hard < d) d = hard;
     } else {
         d = s->last_rx + w->lim.idle_timeout_ms;
+        if (s->app_deadline && s->app_deadline < d) d = s->app_deadline;
     }
     sess_set_deadline(w, s, d);
 }
@@ -529,7 +577,24 @@ static void sess_timeout(worker_t *w, sess_t *s)
         sess_reschedule(w, s);
         return;
     }
-    log_msg(BSD_LOG_DEBUG, "dtls.session.idle", "worker=%d peer=%s", w->id, peer_str(s, pb, sizeof(pb)));
+    if (s->app_deadline && s->app_deadline <= w->now && w->now < s->last_rx + w->lim.idle_timeout_ms) {
+        uint64_t d = 0;
+        if (w->app.on_timer) {
+            worker_io_t io;
+            worker_peer_t p = sess_peer(w, s, &io);
+            d = w->app.on_timer(w->app.ctx, s->app, &p, w->gen, w->now);
+            if (io.failed) d = WORKER_CLOSE;
+        }
+        if (d == WORKER_CLOSE) {
+            sess_close(w, s, 1);
+            return;
+        }
+        s->app_deadline = d;
+        sess_reschedule(w, s);
+        return;
+    }
+    log_msg(BSD_LOG_DEBUG, s->plain ? "coap.session.idle" : "dtls.session.idle", "worker=%d peer=%s", w->id,
+            peer_str(s, pb, sizeof(pb)));
     sess_close(w, s, 1);
 }
 
@@ -672,23 +737,69 @@ static void on_dtls_datagram(worker_t *w, int sock, struct sockaddr_storage *a, 
         sess_close(w, s, 0);
         return;
     }
+    if (s->app_deadline == WORKER_CLOSE) {
+        sess_close(w, s, 1);
+        return;
+    }
     sess_reschedule(w, s);
 }
 
 static void on_coap_datagram(worker_t *w, int sock, struct sockaddr_storage *a, const uint8_t *dg, size_t len)
 {
     socklen_t alen = addr_norm(a);
+    int key = WORKER_MAX_SOCKETS + sock; /* plain sessions share the table */
+    uint32_t h = addr_hash(a, alen, key);
+    sess_t *s = table_find(w, a, alen, key, h);
+    if (!w->app.on_coap) return;
+    if (s) {
+        worker_io_t io;
+        worker_peer_t p = sess_peer(w, s, &io);
+        s->last_rx = w->now;
+        uint64_t d = w->app.on_coap(w->app.ctx, s->app, &p, w->gen, dg, len, w->now);
+        if (d == WORKER_CLOSE) {
+            sess_close(w, s, 0);
+            return;
+        }
+        s->app_deadline = d;
+        sess_reschedule(w, s);
+        return;
+    }
+    void *adopted = NULL;
+    worker_io_t io = {.w = w, .fd = w->coap_fd[sock], .to = a, .tolen = alen, .max = w->lim.max_datagram};
     worker_peer_t p = {
         .addr = (const struct sockaddr *)a,
         .addrlen = alen,
         .auth = NULL,
         .max_coap = w->lim.max_datagram,
+        .io = &io,
+        .adopt = w->nsess < w->lim.max_sessions ? &adopted : NULL,
     };
-    size_t cap = p.max_coap < sizeof(w->app_out) ? p.max_coap : sizeof(w->app_out);
-    size_t out = w->app.on_coap
-                     ? w->app.on_coap(w->app.ctx, NULL, &p, w->gen->creds, dg, len, w->app_out, cap, w->now)
-                     : 0;
-    if (out) tx_push(w, w->coap_fd[sock], a, alen, w->app_out, out);
+    uint64_t d = w->app.on_coap(w->app.ctx, NULL, &p, w->gen, dg, len, w->now);
+    if (!adopted) return;
+    s = calloc(1, sizeof(*s));
+    if (!s) {
+        if (w->app.sess_close) w->app.sess_close(w->app.ctx, adopted);
+        return;
+    }
+    s->w = w;
+    s->heap_idx = SIZE_MAX;
+    s->alert_sent = -1;
+    s->plain = 1;
+    s->state = S_OPEN;
+    memcpy(&s->peer, a, alen);
+    s->peerlen = alen;
+    s->sock = key;
+    s->hash = h;
+    s->app = adopted;
+    s->auth.kind = CREDS_NOSEC;
+    s->created = s->last_rx = w->now;
+    table_insert(w, s);
+    if (d == WORKER_CLOSE) {
+        sess_close(w, s, 0);
+        return;
+    }
+    s->app_deadline = d;
+    sess_reschedule(w, s);
 }
 
 /* ---- loop -------------------------------------------------------------- */

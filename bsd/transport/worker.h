@@ -34,7 +34,11 @@ typedef struct bsd_gen {
     uint64_t id;
     dtls_profile_t prof;
     creds_t *creds;
+    void *app; /* the application's share (e.g. bootstrap plans); opaque here */
 } bsd_gen_t;
+
+/* Where a peer's CoAP messages go (its DTLS session or its plain socket). */
+typedef struct worker_io worker_io_t;
 
 /* The peer as the application layer sees it. */
 typedef struct worker_peer {
@@ -42,18 +46,36 @@ typedef struct worker_peer {
     socklen_t addrlen;
     const dtls_auth_t *auth; /* NULL for the plain-CoAP listener */
     size_t max_coap;         /* largest CoAP message that fits one datagram */
+    worker_io_t *io;         /* for worker_io_send() during the callback */
+    /* Plain CoAP only, when the peer has no session yet: the application
+     * may store a state pointer here to make the worker keep a session for
+     * this address (e.g. a NoSec bootstrap); NULL when not offered. */
+    void **adopt;
 } worker_peer_t;
 
-/* Application callbacks (the CoAP server); all run on the worker thread. */
+/* Returned as a deadline by the application: close this session now. */
+#define WORKER_CLOSE UINT64_MAX
+
+/* Sends one CoAP message to the peer: DTLS-protected on a DTLS session,
+ * as is on the plain listener. Returns 0, or -1 when it was not sent
+ * (larger than the peer's max_coap, or the session failed). */
+int worker_io_send(worker_io_t *io, const uint8_t *msg, size_t len);
+
+/* Application callbacks (the CoAP server); all run on the worker thread.
+ * The ones returning a deadline return the absolute time (ms, monotonic) at
+ * which on_timer wants to run next, 0 for none, or WORKER_CLOSE. */
 typedef struct worker_app {
     void *ctx;
     /* Per-session state, created after the handshake; may return NULL. */
     void *(*sess_open)(void *ctx, const worker_peer_t *peer);
     void (*sess_close)(void *ctx, void *st);
-    /* One CoAP datagram in; writes at most one reply into |out|, returns its
-     * length or 0 for none. |st| is NULL on the plain-CoAP listener. */
-    size_t (*on_coap)(void *ctx, void *st, const worker_peer_t *peer, const creds_t *creds, const uint8_t *in,
-                      size_t len, uint8_t *out, size_t cap, uint64_t now_ms);
+    /* One CoAP datagram in. |st| is NULL on the plain-CoAP listener unless
+     * the peer was adopted earlier. */
+    uint64_t (*on_coap)(void *ctx, void *st, const worker_peer_t *peer, const bsd_gen_t *gen,
+                        const uint8_t *in, size_t len, uint64_t now_ms);
+    /* The deadline the application asked for has passed. */
+    uint64_t (*on_timer)(void *ctx, void *st, const worker_peer_t *peer, const bsd_gen_t *gen,
+                         uint64_t now_ms);
 } worker_app_t;
 
 typedef struct worker_limits {

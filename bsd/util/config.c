@@ -64,6 +64,8 @@ static const struct config_key config_keys[] = {
     {"dtls.cookie_rotate", CT_DURATION, CK_OFF(dtls.cookie_rotate), 10, 86400, 0},
     {"diag_resources", CT_BOOL, CK_OFF(diag_resources), 0, 0, 0},
     {"pid_file", CT_PATH, CK_OFF(pid_file), 0, 0, 0},
+    {"plans_file", CT_PATH, CK_OFF(plans_file), 0, 0, 0},
+    {"records_file", CT_PATH, CK_OFF(records_file), 0, 0, 0},
 };
 
 #define CONFIG_NKEYS (sizeof config_keys / sizeof config_keys[0])
@@ -713,6 +715,8 @@ void config_free(bsd_config_t *cfg)
     free(cfg->dtls.key_file);
     free(cfg->dtls.ca_file);
     free(cfg->pid_file);
+    free(cfg->plans_file);
+    free(cfg->records_file);
     free(cfg->config_dir);
     free(cfg->source);
     memset(cfg, 0, sizeof *cfg);

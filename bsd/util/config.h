@@ -80,6 +80,8 @@ typedef struct bsd_config {
     config_dtls_t dtls;             /* `dtls.*` */
     bool diag_resources;            /* serve /diag/whoami and /diag/blob (tests only; default false) */
     char *pid_file;                 /* PID file path; NULL = none */
+    char *plans_file;               /* bootstrap plans (JSON); NULL = no bootstrap served */
+    char *records_file;             /* session records, JSON lines appended; NULL = log only */
     char *config_dir;               /* absolute directory relative paths resolve against; NULL = none */
     char *source;                   /* name of the file loaded last, for messages; NULL = none */
 } bsd_config_t;

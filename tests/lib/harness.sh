@@ -121,7 +121,7 @@ t_config() {
         echo "dtls.key_file = $T_PKI/server.key"
         echo "dtls.ca_file = $T_PKI/ca.crt"
         echo "diag_resources = true"
-        echo "log_level = debug"
+        echo "log_level = ${T_LOG_LEVEL:-debug}"
         echo "pid_file = $T_WORK/bsd.pid"
         [ -n "${T_EXTRA_CONFIG:-}" ] && printf '%s\n' "$T_EXTRA_CONFIG"
     } >"$T_WORK/bsd.conf"

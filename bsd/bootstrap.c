@@ -1,0 +1,293 @@
+/*
+ * bootstrap.c — Bootstrap-Request validation and session driving (see
+ * bootstrap.h). Runs on worker threads; the per-worker endpoint index lets a
+ * new Bootstrap-Request replace a session of the same device on the same
+ * worker.
+ */
+#include "bsd/bootstrap.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <unistd.h>
+
+#include "bsd/lwm2m/bs_planfile.h"
+#include "bsd/lwm2m/bs_session.h"
+#include "bsd/transport/udp.h"
+#include "bsd/util/log.h"
+
+#define EP_INDEX_SIZE 4096 /* buckets of the per-worker endpoint index */
+
+static _Thread_local server_sess_t *tl_ep_index[EP_INDEX_SIZE];
+
+static uint32_t ep_hash(const char *ep)
+{
+    uint32_t h = 2166136261u;
+    for (; *ep; ep++)
+        h = (h ^ (uint8_t)*ep) * 16777619u;
+    return h % EP_INDEX_SIZE;
+}
+
+static void ep_index_remove(server_sess_t *ss)
+{
+    if (!ss->endpoint[0]) return;
+    server_sess_t **pp = &tl_ep_index[ep_hash(ss->endpoint)];
+    while (*pp && *pp != ss)
+        pp = &(*pp)->ep_next;
+    if (*pp) *pp = ss->ep_next;
+    ss->ep_next = NULL;
+}
+
+static server_sess_t *ep_index_find(const char *ep)
+{
+    for (server_sess_t *s = tl_ep_index[ep_hash(ep)]; s; s = s->ep_next)
+        if (strcmp(s->endpoint, ep) == 0) return s;
+    return NULL;
+}
+
+static void write_record(server_t *srv, server_sess_t *ss, const worker_peer_t *peer, uint64_t now)
+{
+    char rec[8192], addr[64], epq[LOG_QUOTE_SIZE(64)];
+    int n = bs_session_record_json(ss->bs, rec, sizeof(rec));
+    if (n < 0) n = snprintf(rec, sizeof(rec), "{\"outcome\":\"%s\"}", bs_outcome_name(ss->bs->outcome));
+    const char *a = peer ? udp_addr_str(peer->addr, addr, sizeof(addr)) : "-";
+    log_quote(epq, sizeof(epq), (const uint8_t *)ss->endpoint, strnlen(ss->endpoint, 64));
+    log_msg(BSD_LOG_INFO, "bootstrap.session",
+            "endpoint=%s cred=%s peer=%s outcome=%s steps=%zu duration_ms=%llu", epq,
+            creds_kind_name(ss->kind), a, bs_outcome_name(ss->bs->outcome), ss->bs->nsteps,
+            (unsigned long long)(now - ss->bs_started));
+    if (srv->records_fd < 0) return;
+    /* {"endpoint":…,"cred":…,"peer":…,"duration_ms":…, + the engine's record} */
+    char line[9000], epj[600];
+    size_t j = 0;
+    for (const char *c = ss->endpoint; *c && j + 7 < sizeof(epj); c++) {
+        if (*c == '"' || *c == '\\') epj[j++] = '\\';
+        epj[j++] = *c;
+    }
+    epj[j] = 0;
+    int m = snprintf(line, sizeof(line),
+                     "{\"endpoint\":\"%s\",\"cred\":\"%s\",\"peer\":\"%s\",\"duration_ms\":%llu,%s\n", epj,
+                     creds_kind_name(ss->kind), a, (unsigned long long)(now - ss->bs_started), rec + 1);
+    if (m > 0 && (size_t)m < sizeof(line)) {
+        if (write(srv->records_fd, line, (size_t)m) != m)
+            log_msg(BSD_LOG_WARN, "bootstrap.record.write_failed", "endpoint=%s", epq);
+    }
+}
+
+static void bs_free(server_sess_t *ss)
+{
+    free(ss->bs);
+    free(ss->plan);
+    ss->bs = NULL;
+    ss->plan = NULL;
+}
+
+void bootstrap_sess_close(server_t *srv, server_sess_t *ss)
+{
+    if (ss->bs) {
+        if (!bs_session_done(ss->bs)) {
+            ss->bs->outcome = BS_OUTCOME_TIMED_OUT;
+            ss->bs->reason = "session closed";
+        }
+        write_record(srv, ss, NULL, ss->bs->started);
+        bs_free(ss);
+    }
+    ep_index_remove(ss);
+}
+
+static size_t answer(const coap_msg_t *m, uint8_t code, uint8_t *out, size_t cap)
+{
+    coap_builder_t b;
+    coap_build_init(&b, out, cap, m->type == COAP_TYPE_CON ? COAP_TYPE_ACK : COAP_TYPE_NON, code, m->mid,
+                    m->token, m->tkl);
+    int n = coap_build_finish(&b);
+    return n > 0 ? (size_t)n : 0;
+}
+
+static void refuse_log(const worker_peer_t *peer, const char *why, const char *ep, size_t eplen,
+                       const char *bound)
+{
+    char a[64], q[LOG_QUOTE_SIZE(64)], bq[LOG_QUOTE_SIZE(64)];
+    log_quote(q, sizeof(q), (const uint8_t *)ep, eplen > 64 ? 64 : eplen);
+    log_quote(bq, sizeof(bq), (const uint8_t *)bound, strnlen(bound, 64));
+    log_msg(BSD_LOG_INFO, "bootstrap.request.refused", "peer=%s reason=%s ep=%s bound=%s",
+            udp_addr_str(peer->addr, a, sizeof(a)), why, q, bq);
+}
+
+size_t bootstrap_request(server_t *srv, server_sess_t **ssp, const worker_peer_t *peer, const bsd_gen_t *gen,
+                         const coap_msg_t *m, uint64_t now, uint8_t *out, size_t cap)
+{
+    (void)srv;
+    const uint8_t *ep = NULL, *pct = NULL;
+    size_t eplen = 0, pctlen = 0;
+    /* Only ep and pct are defined for the Bootstrap-Request (§6.4.2). */
+    for (const coap_option_t *o = coap_opt_get(m, COAP_OPT_URI_QUERY); o; o = coap_opt_next(m, o)) {
+        const uint8_t *eq = memchr(o->val, '=', o->len);
+        size_t klen = eq ? (size_t)(eq - o->val) : o->len;
+        const uint8_t *v = eq ? eq + 1 : NULL;
+        size_t vlen = eq ? o->len - klen - 1 : 0;
+        if (klen == 2 && memcmp(o->val, "ep", 2) == 0 && !ep && v && vlen > 0 && vlen <= CREDS_MAX_ENDPOINT) {
+            ep = v;
+            eplen = vlen;
+        } else if (klen == 3 && memcmp(o->val, "pct", 3) == 0 && !pct && v && vlen > 0 && vlen <= 5) {
+            pct = v;
+            pctlen = vlen;
+        } else {
+            refuse_log(peer, "bad_query", (const char *)o->val, o->len, "");
+            return answer(m, COAP_BAD_REQUEST, out, cap);
+        }
+    }
+    if (ep && memchr(ep, 0, eplen)) {
+        refuse_log(peer, "bad_query", "", 0, "");
+        return answer(m, COAP_BAD_REQUEST, out, cap);
+    }
+    const creds_device_t *dev = NULL;
+    enum creds_kind kind;
+    if (peer->auth) {
+        kind = peer->auth->kind;
+        const char *bound = peer->auth->endpoint;
+        if (!ep) {
+            if (kind == CREDS_RPK) {
+                /* A raw key names no endpoint of its own (§5.2.6). */
+                refuse_log(peer, "ep_missing_rpk", "", 0, bound);
+                return answer(m, COAP_BAD_REQUEST, out, cap);
+            }
+            ep = (const uint8_t *)bound;
+            eplen = strlen(bound);
+        } else if (eplen != strlen(bound) || memcmp(ep, bound, eplen) != 0) {
+            refuse_log(peer, "ep_identity_mismatch", (const char *)ep, eplen, bound);
+            return answer(m, COAP_BAD_REQUEST, out, cap);
+        }
+        dev = creds_find_endpoint(gen->creds, (const char *)ep, eplen);
+    } else {
+        kind = CREDS_NOSEC;
+        if (!ep) {
+            refuse_log(peer, "ep_missing_nosec", "", 0, "");
+            return answer(m, COAP_BAD_REQUEST, out, cap);
+        }
+        dev = creds_find_endpoint(gen->creds, (const char *)ep, eplen);
+        /* An unsecured request for a device with security configured, or
+         * from outside its allow-list, is refused (Transport §5.3). */
+        if (dev && (dev->kind != CREDS_NOSEC || !creds_prefix_match(dev, peer->addr))) {
+            refuse_log(peer, dev->kind != CREDS_NOSEC ? "nosec_not_allowed" : "nosec_source_not_allowed",
+                       (const char *)ep, eplen, "");
+            return answer(m, COAP_BAD_REQUEST, out, cap);
+        }
+    }
+    if (!dev) {
+        refuse_log(peer, "unknown_device", (const char *)ep, eplen, "");
+        return answer(m, COAP_BAD_REQUEST, out, cap);
+    }
+    unsigned long pctv = 0;
+    if (pct) {
+        for (size_t i = 0; i < pctlen; i++) {
+            if (pct[i] < '0' || pct[i] > '9') {
+                refuse_log(peer, "bad_pct", (const char *)pct, pctlen, dev->endpoint);
+                return answer(m, COAP_BAD_REQUEST, out, cap);
+            }
+            pctv = pctv * 10 + (unsigned long)(pct[i] - '0');
+        }
+        if (pctv != COAP_CF_SENML_JSON && pctv != COAP_CF_SENML_CBOR && pctv != COAP_CF_LWM2M_TLV) {
+            refuse_log(peer, "unsupported_pct", (const char *)pct, pctlen, dev->endpoint);
+            return answer(m, COAP_UNSUPPORTED_CONTENT_FORMAT, out, cap);
+        }
+    }
+    const bs_planfile_t *pf = gen->app;
+    const bs_planfile_plan_t *pp = pf ? bs_planfile_match(pf, dev->endpoint) : NULL;
+    if (!pp) {
+        refuse_log(peer, "no_plan", dev->endpoint, strlen(dev->endpoint), dev->endpoint);
+        return answer(m, COAP_BAD_REQUEST, out, cap);
+    }
+    bs_plan_t *plan = malloc(sizeof(*plan));
+    bs_session_t *bs = malloc(sizeof(*bs));
+    char err[256];
+    if (!plan || !bs || bs_planfile_compile(pp, dev->endpoint, plan, err, sizeof(err)) != 0) {
+        if (plan && bs) refuse_log(peer, "plan_compile_failed", err, strnlen(err, 200), dev->endpoint);
+        free(plan);
+        free(bs);
+        return answer(m, COAP_INTERNAL_SERVER_ERROR, out, cap);
+    }
+    server_sess_t *ss = *ssp;
+    if (!ss) {
+        if (!peer->adopt) {
+            free(plan);
+            free(bs);
+            return answer(m, COAP_SERVICE_UNAVAILABLE, out, cap);
+        }
+        ss = calloc(1, sizeof(*ss));
+        if (!ss) {
+            free(plan);
+            free(bs);
+            return answer(m, COAP_SERVICE_UNAVAILABLE, out, cap);
+        }
+        coap_dedup_init(&ss->dedup);
+        *peer->adopt = ss;
+        *ssp = ss;
+    }
+    /* A new Bootstrap-Request replaces a running session of this device:
+     * on this peer, or on another peer served by this worker. */
+    server_sess_t *old = ep_index_find(dev->endpoint);
+    if (old && old != ss && old->bs) {
+        bs_session_replace(old->bs, now);
+        write_record(srv, old, NULL, now);
+        bs_free(old);
+    }
+    if (old && old != ss) ep_index_remove(old);
+    if (ss->bs) {
+        bs_session_replace(ss->bs, now);
+        write_record(srv, ss, peer, now);
+        bs_free(ss);
+    }
+    ep_index_remove(ss);
+    snprintf(ss->endpoint, sizeof(ss->endpoint), "%s", dev->endpoint);
+    ss->kind = kind;
+    ss->ep_next = tl_ep_index[ep_hash(ss->endpoint)];
+    tl_ep_index[ep_hash(ss->endpoint)] = ss;
+    uint32_t seed;
+    if (getrandom(&seed, sizeof(seed), 0) != sizeof(seed)) seed = (uint32_t)now;
+    if (bs_session_start(bs, plan, (uint16_t)pctv, peer->max_coap, now, seed) != 0) {
+        free(plan);
+        free(bs);
+        return answer(m, COAP_INTERNAL_SERVER_ERROR, out, cap);
+    }
+    ss->bs = bs;
+    ss->plan = plan;
+    ss->bs_started = now;
+    char a[64], q[LOG_QUOTE_SIZE(64)];
+    log_quote(q, sizeof(q), (const uint8_t *)ss->endpoint, strnlen(ss->endpoint, 64));
+    log_msg(BSD_LOG_INFO, "bootstrap.request", "peer=%s endpoint=%s cred=%s pct=%lu plan=%s format=%u",
+            udp_addr_str(peer->addr, a, sizeof(a)), q, creds_kind_name(kind), pctv, plan->name,
+            (unsigned)bs->format);
+    return answer(m, COAP_CHANGED, out, cap);
+}
+
+int bootstrap_message(server_sess_t *ss, const worker_peer_t *peer, const coap_msg_t *m, uint64_t now)
+{
+    if (!ss || !ss->bs) return 0;
+    uint8_t ack[16];
+    size_t alen = 0;
+    int r = bs_session_on_message(ss->bs, m, now, ack, sizeof(ack), &alen);
+    if (alen) worker_io_send(peer->io, ack, alen);
+    return r;
+}
+
+uint64_t bootstrap_drive(server_t *srv, server_sess_t *ss, const worker_peer_t *peer, uint64_t now)
+{
+    if (!ss || !ss->bs) return 0;
+    static _Thread_local uint8_t out[BS_MSG_MAX];
+    for (int i = 0; i < 4; i++) {
+        int n = bs_session_poll(ss->bs, now, out, sizeof(out));
+        if (n <= 0) break;
+        worker_io_send(peer->io, out, (size_t)n);
+    }
+    if (bs_session_done(ss->bs)) {
+        write_record(srv, ss, peer, now);
+        bs_free(ss);
+        ep_index_remove(ss);
+        /* A plain peer's state exists only for its bootstrap. The DTLS
+         * session stays: the client may enroll (EST) or close it. */
+        return peer->auth ? 0 : WORKER_CLOSE;
+    }
+    return bs_session_deadline(ss->bs);
+}

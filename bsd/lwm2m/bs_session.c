@@ -1,0 +1,521 @@
+/*
+ * bs_session.c — the bootstrap session engine (see bs_session.h).
+ *
+ * Steps are played strictly in plan order. Each step is prepared (placement
+ * resolved, payload encoded, first request built) when the previous one
+ * ends, sent by bs_session_poll(), and completed by the final response from
+ * bs_session_on_message(), possibly after several block exchanges.
+ */
+#include "bsd/lwm2m/bs_session.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "bsd/lwm2m/linkfmt.h"
+#include "bsd/lwm2m/senml_cbor.h"
+#include "bsd/lwm2m/senml_json.h"
+#include "bsd/lwm2m/tlv.h"
+
+/* Room kept for header, token and options ahead of a payload. */
+#define REQ_HEADROOM 64
+#define UNASSIGNED   0xffffu
+
+static uint32_t rnd_next(bs_session_t *s)
+{
+    /* xorshift32: jitter only, not security relevant */
+    uint32_t x = s->rnd;
+    x ^= x << 13;
+    x ^= x >> 17;
+    x ^= x << 5;
+    s->rnd = x;
+    return x;
+}
+
+const char *bs_outcome_name(bs_outcome_t o)
+{
+    switch (o) {
+    case BS_OUTCOME_RUNNING: return "running";
+    case BS_OUTCOME_FINISHED: return "finished";
+    case BS_OUTCOME_FINISHED_WITH_ERRORS: return "finished-with-errors";
+    case BS_OUTCOME_FINISH_REJECTED: return "finish-rejected";
+    case BS_OUTCOME_TIMED_OUT: return "timed-out";
+    case BS_OUTCOME_REPLACED: return "replaced";
+    }
+    return "unknown";
+}
+
+static const char *op_name(int k)
+{
+    switch (k) {
+    case BS_OP_DISCOVER: return "discover";
+    case BS_OP_READ: return "read";
+    case BS_OP_DELETE: return "delete";
+    case BS_OP_WRITE: return "write";
+    case BS_OP_FINISH: return "finish";
+    }
+    return "unknown";
+}
+
+static void finish(bs_session_t *s, bs_outcome_t o, const char *reason)
+{
+    s->outcome = o;
+    s->reason = reason;
+    s->in_flight = 0;
+    s->send_now = 0;
+    coap_xmit_cancel(&s->xmit);
+}
+
+/* ---- placement ------------------------------------------------------------ */
+
+static int seen_has(const bs_session_t *s, int o, uint16_t id)
+{
+    for (unsigned i = 0; i < s->nseen[o]; i++)
+        if (s->seen[o][i] == id) return 1;
+    return 0;
+}
+
+static int slot_taken(const bs_session_t *s, int o, uint16_t id)
+{
+    for (unsigned n = 0; n < BS_PLAN_MAX_SLOTS; n++)
+        if (s->slot_inst[o][n] == id) return 1;
+    return 0;
+}
+
+/*
+ * The instance ID for placement slot |n| of object |obj| (0 or 1): the
+ * lowest ID that is not the client's Bootstrap-Server account, not taken by
+ * another slot and, unless the plan already deleted that object, not an
+ * instance the client listed. Without a Discover answer the Security
+ * object starts at 2, clear of both conventions in the field (Wakaama keeps
+ * its BS account at /0/0, Anjay at /0/1).
+ */
+static uint16_t resolve_slot(bs_session_t *s, uint16_t obj, unsigned n, int deleted)
+{
+    int o = obj == 0 ? 0 : 1;
+    if (s->slot_inst[o][n] != UNASSIGNED) return s->slot_inst[o][n];
+    uint16_t id = (o == 0 && !s->placement) ? 2 : 0;
+    for (;; id++) {
+        if (o == 0 && s->bs_account_inst >= 0 && id == (uint16_t)s->bs_account_inst) continue;
+        if (slot_taken(s, o, id)) continue;
+        if (!deleted && seen_has(s, o, id)) continue;
+        break;
+    }
+    s->slot_inst[o][n] = id;
+    return id;
+}
+
+/* Whether an earlier successful step deleted object |obj| (or everything). */
+static int was_deleted(const bs_session_t *s, uint16_t obj)
+{
+    for (size_t i = 0; i < s->nsteps; i++) {
+        const bs_step_t *st = &s->steps[i];
+        if (st->kind != BS_OP_DELETE || st->skipped) continue;
+        if (st->code != COAP_DELETED && st->code != COAP_NOT_FOUND) continue;
+        if (st->path.depth == 0 || (st->path.depth == 1 && st->path.obj == obj)) return 1;
+    }
+    return 0;
+}
+
+static lwm2m_path_t resolve_path(bs_session_t *s, lwm2m_path_t p)
+{
+    if (p.depth >= 2 && BS_INST_IS_SLOT(p.inst) && (p.obj == 0 || p.obj == 1))
+        p.inst = resolve_slot(s, p.obj, (unsigned)(p.inst - BS_INST_SLOT_BASE), was_deleted(s, p.obj));
+    return p;
+}
+
+/* ---- Discover ----------------------------------------------------------- */
+
+static void on_discover(bs_session_t *s, const uint8_t *body, size_t len)
+{
+    linkfmt_entry_t ents[LINKFMT_MAX_ENTRIES];
+    linkfmt_doc_t doc;
+    if (linkfmt_parse((const char *)body, len, &doc, ents, LINKFMT_MAX_ENTRIES) < 0) return;
+    s->placement = 1;
+    /* LwM2M 1.0 clients: lwm2m="1.0", or no </> entry at all (Zephyr). */
+    if (!doc.has_root || (doc.lwm2m_major == 1 && doc.lwm2m_minor == 0))
+        s->lwm2m_10 = 1;
+    else if (doc.lwm2m_major == 1 && doc.lwm2m_minor >= 1)
+        s->lwm2m_10 = 0;
+    for (size_t i = 0; i < doc.count; i++) {
+        const linkfmt_entry_t *e = &ents[i];
+        if (e->path.depth != 2 || e->path.obj > 1) continue;
+        int o = e->path.obj;
+        if (s->nseen[o] < BS_MAX_SEEN) s->seen[o][s->nseen[o]++] = e->path.inst;
+        if (o == 0 && !e->has_ssid) {
+            /* The Bootstrap-Server account is the Security instance
+             * without an ssid attribute. */
+            if (s->bs_accounts++ == 0) s->bs_account_inst = e->path.inst;
+        }
+    }
+}
+
+/* ---- requests ------------------------------------------------------------ */
+
+static size_t payload_room(const bs_session_t *s)
+{
+    size_t cap = s->max_coap < sizeof(s->msg) ? s->max_coap : sizeof(s->msg);
+    return cap > REQ_HEADROOM ? cap - REQ_HEADROOM : 0;
+}
+
+static void add_path(coap_builder_t *b, const lwm2m_path_t *p)
+{
+    char seg[8];
+    uint16_t parts[4] = {p->obj, p->inst, p->res, p->rinst};
+    for (int i = 0; i < p->depth; i++) {
+        int n = snprintf(seg, sizeof(seg), "%u", (unsigned)parts[i]);
+        coap_build_opt(b, COAP_OPT_URI_PATH, (const uint8_t *)seg, (size_t)n);
+    }
+}
+
+/* Builds the current step's next request into s->msg. Returns 0 or < 0. */
+static int build_request(bs_session_t *s, const bs_op_t *op, const lwm2m_path_t *path,
+                         const coap_block_t *b2next)
+{
+    static const uint8_t code_of[] = {0, COAP_GET, COAP_GET, COAP_DELETE, COAP_PUT, COAP_POST};
+    uint8_t tok[COAP_MAX_TKL];
+    uint8_t tkl = coap_token_next(&s->tokgen, tok);
+    uint16_t mid = coap_mid_next(&s->midgen);
+    size_t cap = s->max_coap < sizeof(s->msg) ? s->max_coap : sizeof(s->msg);
+    coap_builder_t b;
+    coap_build_init(&b, s->msg, cap, COAP_TYPE_CON, code_of[op->kind], mid, tok, tkl);
+    if (op->kind == BS_OP_FINISH)
+        coap_build_opt(&b, COAP_OPT_URI_PATH, (const uint8_t *)"bs", 2);
+    else
+        add_path(&b, path);
+    const uint8_t *payload = NULL;
+    size_t plen = 0;
+    coap_block_t blk;
+    switch (op->kind) {
+    case BS_OP_WRITE:
+        coap_build_opt_uint(&b, COAP_OPT_CONTENT_FORMAT, s->format);
+        if (s->b1_active) {
+            if (coap_block1_tx_next(&s->b1, &blk, &payload, &plen) != 0) return LWM2M_ERR_LIMIT;
+            coap_build_opt_uint(&b, COAP_OPT_BLOCK1, coap_block_encode(&blk));
+            if (blk.num == 0) coap_build_opt_uint(&b, COAP_OPT_SIZE1, (uint32_t)s->buflen);
+            /* RFC 9175 §3.4: the same Request-Tag in every block. */
+            coap_build_opt(&b, COAP_OPT_REQUEST_TAG, s->reqtag, sizeof(s->reqtag));
+        } else {
+            payload = s->buf;
+            plen = s->buflen;
+        }
+        break;
+    case BS_OP_DISCOVER:
+        coap_build_opt_uint(&b, COAP_OPT_ACCEPT, COAP_CF_LINK_FORMAT);
+        if (b2next) coap_build_opt_uint(&b, COAP_OPT_BLOCK2, coap_block_encode(b2next));
+        break;
+    case BS_OP_READ:
+        coap_build_opt_uint(&b, COAP_OPT_ACCEPT, s->format);
+        if (b2next) coap_build_opt_uint(&b, COAP_OPT_BLOCK2, coap_block_encode(b2next));
+        break;
+    default: break;
+    }
+    if (plen) coap_build_payload(&b, payload, plen);
+    int n = coap_build_finish(&b);
+    if (n < 0) return LWM2M_ERR_NOSPACE;
+    s->msglen = (size_t)n;
+    s->send_now = 1;
+    s->in_flight = 1;
+    s->blocks++;
+    return 0;
+}
+
+static int encode_payload(bs_session_t *s, const bs_op_t *op, const lwm2m_path_t *path)
+{
+    lwm2m_record_t recs[BS_PLAN_MAX_RECS];
+    const bs_plan_t *pl = s->plan;
+    if (op->first_rec + op->nrecs > pl->nrecs || op->nrecs > BS_PLAN_MAX_RECS) return LWM2M_ERR_LIMIT;
+    for (uint32_t i = 0; i < op->nrecs; i++) {
+        recs[i] = pl->recs[op->first_rec + i];
+        if (recs[i].path.depth >= 2 && path->depth >= 2) recs[i].path.inst = path->inst;
+    }
+    int n;
+    switch (s->format) {
+    case COAP_CF_SENML_JSON:
+        n = senml_json_encode(path, recs, op->nrecs, (char *)s->buf, sizeof(s->buf));
+        break;
+    case COAP_CF_SENML_CBOR: n = senml_cbor_encode(path, recs, op->nrecs, s->buf, sizeof(s->buf)); break;
+    default: n = tlv_encode(path, recs, op->nrecs, s->buf, sizeof(s->buf)); break;
+    }
+    if (n < 0) return n;
+    s->buflen = (size_t)n;
+    return 0;
+}
+
+static void record_step(bs_session_t *s, const bs_op_t *op, const lwm2m_path_t *path, uint8_t code,
+                        int skipped, uint64_t now)
+{
+    if (s->nsteps >= BS_PLAN_MAX_OPS) return;
+    bs_step_t *st = &s->steps[s->nsteps++];
+    st->kind = (uint8_t)op->kind;
+    st->path = *path;
+    st->format = op->kind == BS_OP_WRITE || op->kind == BS_OP_READ ? s->format
+                 : op->kind == BS_OP_DISCOVER                      ? COAP_CF_LINK_FORMAT
+                                                                   : 0;
+    st->code = code;
+    st->skipped = (uint8_t)skipped;
+    st->blocks = s->blocks;
+    st->ms = skipped ? 0 : (uint32_t)(now - s->step_started);
+}
+
+/* Prepares the step at s->op (skipping what must be skipped). */
+static void prepare_step(bs_session_t *s, uint64_t now)
+{
+    const bs_plan_t *pl = s->plan;
+    while (s->op < pl->nops) {
+        const bs_op_t *op = &pl->ops[s->op];
+        lwm2m_path_t path = op->path;
+        s->b1_active = s->b2_active = 0;
+        s->blocks = 0;
+        s->step_started = now;
+        if ((s->stopping && op->kind != BS_OP_FINISH) || (op->kind == BS_OP_READ && s->lwm2m_10)) {
+            record_step(s, op, &path, 0, 1, now);
+            s->op++;
+            continue;
+        }
+        path = resolve_path(s, path);
+        if (op->kind == BS_OP_WRITE) {
+            if (encode_payload(s, op, &path) != 0) {
+                record_step(s, op, &path, 0, 0, now);
+                s->errors++;
+                s->reason = "payload encoding failed";
+                if (pl->on_error == BS_ON_ERROR_STOP) s->stopping = 1;
+                s->op++;
+                continue;
+            }
+            if (s->buflen > payload_room(s)) {
+                int szx = coap_block_szx_for(payload_room(s));
+                if (szx < 0) {
+                    finish(s, BS_OUTCOME_FINISH_REJECTED, "datagram too small for block-wise");
+                    return;
+                }
+                s->reqtag[0] = (uint8_t)rnd_next(s);
+                s->reqtag[1] = (uint8_t)s->op;
+                coap_block1_tx_init(&s->b1, s->buf, s->buflen, payload_room(s), s->reqtag, sizeof(s->reqtag));
+                s->b1_active = 1;
+            }
+        } else if (op->kind == BS_OP_DISCOVER || op->kind == BS_OP_READ) {
+            int szx = coap_block_szx_for(payload_room(s));
+            coap_block2_rx_init(&s->b2, s->buf, sizeof(s->buf), (uint8_t)(szx < 0 ? 0 : szx));
+            s->b2_active = 1;
+        }
+        if (build_request(s, op, &path, NULL) != 0) {
+            record_step(s, op, &path, 0, 0, now);
+            s->errors++;
+            s->op++;
+            continue;
+        }
+        return;
+    }
+    /* Past the last operation without a Finish (plans always end with one). */
+    if (s->outcome == BS_OUTCOME_RUNNING) finish(s, BS_OUTCOME_FINISH_REJECTED, "plan ended without finish");
+}
+
+int bs_session_start(bs_session_t *s, const bs_plan_t *plan, uint16_t pct, size_t max_coap, uint64_t now,
+                     uint32_t seed)
+{
+    memset(s, 0, sizeof(*s));
+    s->plan = plan;
+    s->max_coap = max_coap;
+    if (payload_room(s) < 16) return LWM2M_ERR_RANGE;
+    if (plan->format)
+        s->format = plan->format;
+    else if (pct == COAP_CF_SENML_JSON || pct == COAP_CF_SENML_CBOR || pct == COAP_CF_LWM2M_TLV)
+        s->format = pct;
+    else
+        s->format = COAP_CF_LWM2M_TLV;
+    /* No pct: an LwM2M 1.0 client (pct is 1.1); Discover may refine it. */
+    s->lwm2m_10 = pct == 0;
+    s->started = now;
+    s->deadline_session = now + (plan->timeout_ms ? plan->timeout_ms : BS_SESSION_TIMEOUT_MS);
+    s->rnd = seed | 1;
+    coap_token_gen_init(&s->tokgen);
+    coap_mid_gen_init(&s->midgen, (uint16_t)(seed >> 16));
+    s->bs_account_inst = -1;
+    memset(s->slot_inst, 0xff, sizeof(s->slot_inst));
+    s->outcome = BS_OUTCOME_RUNNING;
+    prepare_step(s, now);
+    return 0;
+}
+
+int bs_session_poll(bs_session_t *s, uint64_t now, uint8_t *out, size_t cap)
+{
+    if (s->outcome != BS_OUTCOME_RUNNING) return 0;
+    if (now >= s->deadline_session) {
+        if (s->in_flight && s->op < s->plan->nops) {
+            const bs_op_t *op = &s->plan->ops[s->op];
+            lwm2m_path_t p = resolve_path(s, op->path);
+            record_step(s, op, &p, 0, 0, now);
+        }
+        finish(s, BS_OUTCOME_TIMED_OUT, "session timeout");
+        return 0;
+    }
+    if (!s->in_flight) return 0;
+    if (s->send_now) {
+        if (s->msglen > cap) return LWM2M_ERR_NOSPACE;
+        coap_xmit_init(&s->xmit, s->msg, s->msglen);
+        coap_xmit_start(&s->xmit, now, rnd_next(s));
+        s->send_now = 0;
+        memcpy(out, s->msg, s->msglen);
+        return (int)s->msglen;
+    }
+    switch (coap_xmit_timer(&s->xmit, now)) {
+    case COAP_XMIT_RETRANSMIT:
+        if (s->msglen > cap) return LWM2M_ERR_NOSPACE;
+        memcpy(out, s->msg, s->msglen);
+        return (int)s->msglen;
+    case COAP_XMIT_TIMEOUT: {
+        const bs_op_t *op = &s->plan->ops[s->op];
+        lwm2m_path_t p = resolve_path(s, op->path);
+        record_step(s, op, &p, 0, 0, now);
+        finish(s, BS_OUTCOME_TIMED_OUT, "device unreachable");
+        return 0;
+    }
+    default: return 0;
+    }
+}
+
+/* A step's final response arrived: record it, judge it, move on. */
+static void complete_step(bs_session_t *s, const bs_op_t *op, uint8_t code, const uint8_t *body, size_t blen,
+                          uint64_t now)
+{
+    lwm2m_path_t path = resolve_path(s, op->path);
+    record_step(s, op, &path, code, 0, now);
+    int ok = COAP_CODE_CLASS(code) == 2;
+    switch (op->kind) {
+    case BS_OP_DISCOVER:
+        if (code == COAP_CONTENT) on_discover(s, body, blen);
+        break; /* a failed Discover leaves placement blind; not an error */
+    case BS_OP_READ: break;
+    case BS_OP_DELETE:
+        /* Clients answer 4.04/4.05 for what they cannot or need not delete. */
+        if (!ok && code != COAP_NOT_FOUND && code != COAP_METHOD_NOT_ALLOWED) s->errors++;
+        break;
+    case BS_OP_WRITE:
+        if (!ok) {
+            s->errors++;
+            if (s->plan->on_error == BS_ON_ERROR_STOP) s->stopping = 1;
+        }
+        break;
+    case BS_OP_FINISH:
+        if (code == COAP_CHANGED)
+            finish(s, s->errors ? BS_OUTCOME_FINISHED_WITH_ERRORS : BS_OUTCOME_FINISHED, NULL);
+        else
+            finish(s, BS_OUTCOME_FINISH_REJECTED,
+                   code == COAP_NOT_ACCEPTABLE ? "finish 4.06" : "finish failed");
+        return;
+    }
+    s->in_flight = 0;
+    s->op++;
+    prepare_step(s, now);
+}
+
+int bs_session_on_message(bs_session_t *s, const coap_msg_t *m, uint64_t now, uint8_t *ack, size_t ack_cap,
+                          size_t *ack_len)
+{
+    *ack_len = 0;
+    if (s->outcome != BS_OUTCOME_RUNNING || !s->in_flight || s->send_now) return 0;
+    int r = coap_xmit_on_message(&s->xmit, m);
+    if (r == COAP_XMIT_NOMATCH) return coap_msg_is_request(m) ? 0 : 1;
+    if (r == COAP_XMIT_ACKED_EMPTY) return 1;
+    const bs_op_t *op = &s->plan->ops[s->op];
+    if (r == COAP_XMIT_RESET) {
+        lwm2m_path_t p = resolve_path(s, op->path);
+        record_step(s, op, &p, 0, 0, now);
+        finish(s, BS_OUTCOME_TIMED_OUT, "device reset the exchange");
+        return 1;
+    }
+    if (r != COAP_XMIT_RESPONSE) return 1;
+    if (m->type == COAP_TYPE_CON) {
+        /* A separate response: acknowledge it (RFC 7252 §5.2.2). */
+        int n = coap_build_empty(ack, ack_cap, COAP_TYPE_ACK, m->mid);
+        if (n > 0) *ack_len = (size_t)n;
+    }
+    lwm2m_path_t path = resolve_path(s, op->path);
+    if (s->b1_active) {
+        int br = coap_block1_tx_on_response(&s->b1, m);
+        if (br == COAP_B1TX_NEXT || br == COAP_B1TX_RESTART) {
+            if (br == COAP_B1TX_RESTART) s->reqtag[0]++;
+            if (build_request(s, op, &path, NULL) == 0) return 1;
+            complete_step(s, op, 0, NULL, 0, now);
+            return 1;
+        }
+        complete_step(s, op, m->code, NULL, 0, now);
+        return 1;
+    }
+    if (s->b2_active && COAP_CODE_CLASS(m->code) == 2) {
+        coap_block_t next;
+        int br = coap_block2_rx_feed(&s->b2, m, &next);
+        if (br == COAP_B2_NEXT) {
+            if (build_request(s, op, &path, &next) == 0) return 1;
+            complete_step(s, op, 0, NULL, 0, now);
+            return 1;
+        }
+        if (br == COAP_B2_COMPLETE) {
+            complete_step(s, op, m->code, s->b2.buf, s->b2.len, now);
+            return 1;
+        }
+        complete_step(s, op, m->code, NULL, 0, now); /* reassembly failed: no body */
+        return 1;
+    }
+    complete_step(s, op, m->code, m->payload, m->payload_len, now);
+    return 1;
+}
+
+uint64_t bs_session_deadline(const bs_session_t *s)
+{
+    if (s->outcome != BS_OUTCOME_RUNNING) return UINT64_MAX;
+    if (s->send_now) return s->started; /* due now */
+    uint64_t d = s->deadline_session;
+    if (s->in_flight) {
+        uint64_t x = coap_xmit_next_deadline(&s->xmit);
+        if (x < d) d = x;
+    }
+    return d;
+}
+
+int bs_session_done(const bs_session_t *s)
+{
+    return s->outcome != BS_OUTCOME_RUNNING;
+}
+
+void bs_session_replace(bs_session_t *s, uint64_t now)
+{
+    (void)now;
+    if (s->outcome == BS_OUTCOME_RUNNING) finish(s, BS_OUTCOME_REPLACED, "new bootstrap request");
+}
+
+int bs_session_record_json(const bs_session_t *s, char *out, size_t cap)
+{
+    size_t n = 0;
+    int w;
+#define PUT(...)                                                                                             \
+    do {                                                                                                     \
+        w = snprintf(out + n, cap - n, __VA_ARGS__);                                                         \
+        if (w < 0 || (size_t)w >= cap - n) return LWM2M_ERR_NOSPACE;                                         \
+        n += (size_t)w;                                                                                      \
+    } while (0)
+    PUT("{\"plan\":\"%s\",\"plan_version\":%u,\"format\":%u,\"lwm2m\":\"%s\",\"placement\":\"%s\","
+        "\"bs_account\":%d,\"outcome\":\"%s\"",
+        s->plan->name, (unsigned)s->plan->version, (unsigned)s->format, s->lwm2m_10 ? "1.0" : "1.1",
+        s->placement ? "discover" : "blind", s->bs_account_inst, bs_outcome_name(s->outcome));
+    if (s->reason) PUT(",\"reason\":\"%s\"", s->reason);
+    PUT(",\"steps\":[");
+    for (size_t i = 0; i < s->nsteps; i++) {
+        const bs_step_t *st = &s->steps[i];
+        char p[32];
+        if (lwm2m_path_format(&st->path, p, sizeof(p)) < 0) snprintf(p, sizeof(p), "?");
+        PUT("%s{\"op\":\"%s\",\"path\":\"%s\"", i ? "," : "", op_name(st->kind),
+            st->kind == BS_OP_FINISH ? "/bs" : p);
+        if (st->format) PUT(",\"format\":%u", (unsigned)st->format);
+        if (st->skipped)
+            PUT(",\"skipped\":true}");
+        else if (st->code)
+            PUT(",\"code\":\"%u.%02u\",\"ms\":%u,\"blocks\":%u}", (unsigned)COAP_CODE_CLASS(st->code),
+                (unsigned)COAP_CODE_DETAIL(st->code), (unsigned)st->ms, (unsigned)st->blocks);
+        else
+            PUT(",\"code\":null,\"ms\":%u}", (unsigned)st->ms);
+    }
+    PUT("]}");
+#undef PUT
+    return (int)n;
+}

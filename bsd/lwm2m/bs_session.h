@@ -1,0 +1,144 @@
+/*
+ * bs_session.h — the bootstrap session engine: plays one device's plan
+ * (bs_plan.h) towards the device as CoAP requests, sans-IO.
+ *
+ * The transport owns sockets, DTLS and clocks; the engine takes messages
+ * and timestamps and returns messages and a deadline:
+ *
+ *   bs_session_start()      after the 2.04 to the Bootstrap-Request went out
+ *   bs_session_poll()       "anything to send now?" (also after timers)
+ *   bs_session_on_message() a CoAP message from the device
+ *   bs_session_deadline()   when to call poll() next
+ *   bs_session_done()       the outcome is final; the record is complete
+ *
+ * One request is in flight at a time (RFC 7252 NSTART 1), Confirmable,
+ * retransmitted per RFC 7252 §4.2; writes larger than a datagram go
+ * block-wise (Block1 with a Request-Tag, RFC 9175) and answers larger than a
+ * datagram are reassembled (Block2). A per-session timeout (default 60 s,
+ * far below the client's 247 s EXCHANGE_LIFETIME wait for Finish) bounds the
+ * whole exchange. Transport 1.1.1 §6.4.2: unless the device is unreachable,
+ * every session ends with Bootstrap-Finish, also after failed steps.
+ */
+#ifndef BSD_LWM2M_BS_SESSION_H
+#define BSD_LWM2M_BS_SESSION_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "bsd/coap/coap_block.h"
+#include "bsd/coap/coap_msg.h"
+#include "bsd/coap/coap_xmit.h"
+#include "bsd/lwm2m/bs_plan.h"
+
+#define BS_SESSION_TIMEOUT_MS 60000u /* default whole-session timeout */
+#define BS_BUF_MAX            4096   /* largest Write payload / Discover or Read answer */
+#define BS_MSG_MAX            1400   /* largest single request datagram */
+#define BS_MAX_SEEN           64     /* Security instances remembered from Discover */
+
+typedef enum bs_outcome {
+    BS_OUTCOME_RUNNING = 0,
+    BS_OUTCOME_FINISHED,             /* every step succeeded, Finish 2.04 */
+    BS_OUTCOME_FINISHED_WITH_ERRORS, /* some step failed, Finish 2.04 */
+    BS_OUTCOME_FINISH_REJECTED,      /* Finish answered 4.06 (or another error) */
+    BS_OUTCOME_TIMED_OUT,            /* device unreachable or session timeout */
+    BS_OUTCOME_REPLACED,             /* a new Bootstrap-Request replaced it */
+} bs_outcome_t;
+
+/* One step as recorded: what was sent and what came back. */
+typedef struct bs_step {
+    uint8_t kind;      /* bs_op_kind_t */
+    lwm2m_path_t path; /* resolved path (placement applied) */
+    uint16_t format;   /* Content-Format of the payload or Accept; 0 none */
+    uint8_t code;      /* response code (COAP_CODE), 0 = none (timeout) */
+    uint8_t skipped;   /* not sent (on_error: stop, or LwM2M 1.0 client) */
+    uint16_t blocks;   /* request blocks sent */
+    uint32_t ms;       /* duration */
+} bs_step_t;
+
+typedef struct bs_session {
+    const bs_plan_t *plan;
+    uint16_t format;   /* chosen payload format */
+    uint8_t lwm2m_10;  /* Discover says LwM2M 1.0 (or pct absent): no Read */
+    uint8_t placement; /* 0 blind, 1 from Discover */
+    uint8_t errors;    /* failed steps */
+    uint8_t stopping;  /* on_error: stop triggered */
+    bs_outcome_t outcome;
+    const char *reason; /* static text for the record, or NULL */
+
+    size_t op;         /* index into plan->ops of the current step */
+    uint8_t in_flight; /* a request is outstanding */
+    uint8_t send_now;  /* msg must be (re)sent at the next poll */
+    uint64_t started, deadline_session, step_started;
+
+    coap_token_gen_t tokgen;
+    coap_mid_gen_t midgen;
+    coap_xmit_t xmit;
+    uint32_t rnd; /* xorshift state for retransmission jitter */
+    uint8_t msg[BS_MSG_MAX];
+    size_t msglen;
+    size_t max_coap; /* largest CoAP message the transport carries */
+
+    /* block-wise state of the current step */
+    coap_block1_tx_t b1;
+    uint8_t b1_active;
+    uint8_t reqtag[2];
+    coap_block2_rx_t b2;
+    uint8_t b2_active;
+    uint16_t blocks;
+
+    /* One buffer per step: the encoded Write payload, or the Discover/Read
+     * answer being reassembled (a step never needs both). */
+    uint8_t buf[BS_BUF_MAX];
+    size_t buflen;
+
+    /* Discover results */
+    int bs_account_inst;           /* the client's Bootstrap-Server account, -1 unknown */
+    uint8_t bs_accounts;           /* how many /0 entries without ssid were listed */
+    uint16_t seen[2][BS_MAX_SEEN]; /* /0 and /1 instance IDs listed */
+    uint8_t nseen[2];
+    uint16_t slot_inst[2][BS_PLAN_MAX_SLOTS]; /* [0]=/0, [1]=/1; 0xffff unassigned */
+
+    bs_step_t steps[BS_PLAN_MAX_OPS];
+    size_t nsteps;
+} bs_session_t;
+
+/*
+ * Starts playing |plan| (kept by pointer; it must outlive the session).
+ * |pct| is the client's preferred Content-Format from the Bootstrap-Request
+ * (0 when absent: an LwM2M 1.0 client), |max_coap| the largest CoAP message
+ * the transport carries, |seed| random bits for MIDs and jitter.
+ * Returns 0 or LWM2M_ERR_RANGE (max_coap too small for any request).
+ */
+int bs_session_start(bs_session_t *s, const bs_plan_t *plan, uint16_t pct, size_t max_coap, uint64_t now,
+                     uint32_t seed);
+
+/* Writes the next message to send into |out| (|cap| bytes), if any is due.
+ * Returns its length, 0 when nothing is due, or LWM2M_ERR_NOSPACE. */
+int bs_session_poll(bs_session_t *s, uint64_t now, uint8_t *out, size_t cap);
+
+/*
+ * Feeds a message from the device. Returns 1 when it belonged to the
+ * session (then |*ack_len| may be set to an Empty ACK written into |ack|,
+ * for a separate CON response), 0 when it did not (the caller handles it as
+ * a request to the server).
+ */
+int bs_session_on_message(bs_session_t *s, const coap_msg_t *m, uint64_t now, uint8_t *ack, size_t ack_cap,
+                          size_t *ack_len);
+
+/* When bs_session_poll() must run next (ms); UINT64_MAX when done. */
+uint64_t bs_session_deadline(const bs_session_t *s);
+
+/* 1 once the outcome is final. */
+int bs_session_done(const bs_session_t *s);
+
+/* Ends a running session as replaced by a newer Bootstrap-Request. */
+void bs_session_replace(bs_session_t *s, uint64_t now);
+
+/* Lower-case outcome name for records ("finished", "finish-rejected", …). */
+const char *bs_outcome_name(bs_outcome_t o);
+
+/* Writes the session record as one JSON object (steps, codes, timing,
+ * outcome) into |out|. Returns its length or LWM2M_ERR_NOSPACE. */
+int bs_session_record_json(const bs_session_t *s, char *out, size_t cap);
+
+#endif

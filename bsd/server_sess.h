@@ -1,0 +1,26 @@
+/*
+ * server_sess.h — per-peer state of the CoAP server (internal to bsd/):
+ * duplicate detection and, while a bootstrap runs, its engine and plan.
+ */
+#ifndef BSD_SERVER_SESS_H
+#define BSD_SERVER_SESS_H
+
+#include <stdint.h>
+
+#include "bsd/coap/coap_dedup.h"
+#include "bsd/transport/creds.h"
+
+struct bs_session;
+struct bs_plan;
+
+typedef struct server_sess {
+    coap_dedup_t dedup;
+    struct bs_session *bs;                 /* running or just finished bootstrap; NULL */
+    struct bs_plan *plan;                  /* the plan it plays (owned) */
+    char endpoint[CREDS_MAX_ENDPOINT + 1]; /* device of the bootstrap */
+    enum creds_kind kind;                  /* how the device authenticated */
+    uint64_t bs_started;                   /* ms */
+    struct server_sess *ep_next;           /* per-worker endpoint index chain */
+} server_sess_t;
+
+#endif
