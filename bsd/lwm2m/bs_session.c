@@ -89,10 +89,19 @@ static int slot_taken(const bs_session_t *s, int o, uint16_t id)
  * object starts at 2, clear of both conventions in the field (Wakaama keeps
  * its BS account at /0/0, Anjay at /0/1).
  */
-static uint16_t resolve_slot(bs_session_t *s, uint16_t obj, unsigned n, int deleted)
+static uint16_t resolve_slot(bs_session_t *s, uint16_t obj, unsigned n, int deleted, uint16_t ssid)
 {
     int o = obj == 0 ? 0 : 1;
     if (s->slot_inst[o][n] != UNASSIGNED) return s->slot_inst[o][n];
+    /* An account of the same server the client still has is rewritten in
+     * place rather than duplicated (two Server instances with one SSID). */
+    if (!deleted && ssid)
+        for (unsigned i = 0; i < s->nseen[o]; i++)
+            if (s->seen_ssid[o][i] == ssid && !slot_taken(s, o, s->seen[o][i]) &&
+                !(o == 0 && s->bs_account_inst >= 0 && s->seen[o][i] == (uint16_t)s->bs_account_inst)) {
+                s->slot_inst[o][n] = s->seen[o][i];
+                return s->seen[o][i];
+            }
     uint16_t id = (o == 0 && !s->placement) ? 2 : 0;
     for (;; id++) {
         if (o == 0 && s->bs_account_inst >= 0 && id == (uint16_t)s->bs_account_inst) continue;
@@ -116,10 +125,28 @@ static int was_deleted(const bs_session_t *s, uint16_t obj)
     return 0;
 }
 
+/* The SSID a write op gives its account (/0/x/10 or /1/x/0), 0 if none. */
+static uint16_t op_ssid(const bs_session_t *s, const lwm2m_path_t *p)
+{
+    const bs_plan_t *pl = s->plan;
+    if (s->op >= pl->nops) return 0;
+    const bs_op_t *op = &pl->ops[s->op];
+    if (op->kind != BS_OP_WRITE || op->path.obj != p->obj || op->path.inst != p->inst) return 0;
+    uint16_t rid = p->obj == 0 ? 10 : 0;
+    for (uint32_t i = 0; i < op->nrecs && op->first_rec + i < pl->nrecs; i++) {
+        const lwm2m_record_t *r = &pl->recs[op->first_rec + i];
+        if (r->path.depth == 3 && r->path.res == rid && r->v.type == LWM2M_T_INTEGER && r->v.i > 0 &&
+            r->v.i < 65535)
+            return (uint16_t)r->v.i;
+    }
+    return 0;
+}
+
 static lwm2m_path_t resolve_path(bs_session_t *s, lwm2m_path_t p)
 {
     if (p.depth >= 2 && BS_INST_IS_SLOT(p.inst) && (p.obj == 0 || p.obj == 1))
-        p.inst = resolve_slot(s, p.obj, (unsigned)(p.inst - BS_INST_SLOT_BASE), was_deleted(s, p.obj));
+        p.inst = resolve_slot(s, p.obj, (unsigned)(p.inst - BS_INST_SLOT_BASE), was_deleted(s, p.obj),
+                              op_ssid(s, &p));
     return p;
 }
 
@@ -131,22 +158,24 @@ static void on_discover(bs_session_t *s, const uint8_t *body, size_t len)
     linkfmt_doc_t doc;
     if (linkfmt_parse((const char *)body, len, &doc, ents, LINKFMT_MAX_ENTRIES) < 0) return;
     s->placement = 1;
-    /* LwM2M 1.0 clients: lwm2m="1.0", or no </> entry at all (Zephyr). */
-    if (!doc.has_root || (doc.lwm2m_major == 1 && doc.lwm2m_minor == 0))
-        s->lwm2m_10 = 1;
-    else if (doc.lwm2m_major == 1 && doc.lwm2m_minor >= 1)
-        s->lwm2m_10 = 0;
-    for (size_t i = 0; i < doc.count; i++) {
-        const linkfmt_entry_t *e = &ents[i];
-        if (e->path.depth != 2 || e->path.obj > 1) continue;
-        int o = e->path.obj;
-        if (s->nseen[o] < BS_MAX_SEEN) s->seen[o][s->nseen[o]++] = e->path.inst;
-        if (o == 0 && !e->has_ssid) {
-            /* The Bootstrap-Server account is the Security instance
-             * without an ssid attribute. */
-            if (s->bs_accounts++ == 0) s->bs_account_inst = e->path.inst;
+    /* LwM2M 1.0 clients say lwm2m="1.0" or nothing at all. */
+    uint8_t maj = 1, min = 0;
+    linkfmt_lwm2m_version(&doc, &maj, &min);
+    s->lwm2m_10 = maj == 1 && min == 0;
+    for (int o = 0; o < 2; o++) {
+        linkfmt_account_t acc[BS_MAX_SEEN];
+        size_t n = linkfmt_accounts(&doc, (uint16_t)o, acc, BS_MAX_SEEN);
+        s->nseen[o] = (uint8_t)(n < BS_MAX_SEEN ? n : BS_MAX_SEEN);
+        for (unsigned i = 0; i < s->nseen[o]; i++) {
+            s->seen[o][i] = acc[i].iid;
+            s->seen_ssid[o][i] = acc[i].has_ssid ? acc[i].ssid : 0;
         }
     }
+    /* The Bootstrap-Server account: the Security instance without ssid. */
+    uint16_t bs[4];
+    size_t nbs = linkfmt_find_bs_account(&doc, bs, 4);
+    s->bs_accounts = (uint8_t)(nbs > 255 ? 255 : nbs);
+    if (nbs >= 1) s->bs_account_inst = bs[0];
 }
 
 /* ---- requests ------------------------------------------------------------ */

@@ -92,9 +92,10 @@ typedef struct bs_session {
     size_t buflen;
 
     /* Discover results */
-    int bs_account_inst;           /* the client's Bootstrap-Server account, -1 unknown */
-    uint8_t bs_accounts;           /* how many /0 entries without ssid were listed */
-    uint16_t seen[2][BS_MAX_SEEN]; /* /0 and /1 instance IDs listed */
+    int bs_account_inst;                /* the client's Bootstrap-Server account, -1 unknown */
+    uint8_t bs_accounts;                /* how many /0 entries without ssid were listed */
+    uint16_t seen[2][BS_MAX_SEEN];      /* /0 and /1 instance IDs listed */
+    uint16_t seen_ssid[2][BS_MAX_SEEN]; /* their ssid attribute, 0 when absent */
     uint8_t nseen[2];
     uint16_t slot_inst[2][BS_PLAN_MAX_SLOTS]; /* [0]=/0, [1]=/1; 0xffff unassigned */
 

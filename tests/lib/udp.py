@@ -13,6 +13,13 @@
                                            the HelloVerifyRequest cookie, send the
                                            ClientHello again with it; print how many
                                            ServerHellos came back (state created)
+  udp.py nosec-bootstrap HOST PORT EP [PCT] [DIALECT]
+                                           a minimal, scripted LwM2M client over plain
+                                           CoAP: POST /bs, then answers every server
+                                           request with success (Discover in the given
+                                           dialect: wakaama | anjay); prints JSON with
+                                           the /bs answer, each request seen and the
+                                           Finish answer sent
   UDP_SRC=ADDR binds the client socket to ADDR first (loopback aliases).
 """
 import json
@@ -143,6 +150,63 @@ def coap_get(host, port, path, query):
     return {"code": "%d.%02d" % (code >> 5, code & 31), "body": body.hex(), "sizes": sizes, "blocks": blocks}
 
 
+DISCOVER = {
+    "wakaama": '</>;lwm2m=1.1,</0/0>,</0/1>;ssid=101;uri="coaps://old:5684",</1/0>;ssid=101,</2>,</3/0>',
+    "anjay": '</>;lwm2m=1.1,</0>,</0/1>;uri="coaps://bs:5684",</1>,</2>,</3>,</3/0>',
+}
+
+
+def nosec_bootstrap(host, port, ep, pct, dialect):
+    s = new_sock()
+    s.settimeout(5)
+    q = [(15, ("ep=" + ep).encode())]
+    if pct:
+        q.append((15, ("pct=" + pct).encode()))
+    req = bytes([0x41, 0x02, 0x10, 0x01, 0xA1]) + opt_encode([(11, b"bs")] + q)
+    s.sendto(req, (host, port))
+    data, _ = s.recvfrom(65535)
+    code = parse(data)[0]
+    out = {"bs": "%d.%02d" % (code >> 5, code & 31), "requests": []}
+    if code != 0x44:
+        return out
+    seen = set()
+    while True:
+        try:
+            data, addr = s.recvfrom(65535)
+        except socket.timeout:
+            out["timeout"] = True
+            return out
+        rcode, mid, opts, payload = parse(data)
+        tkl = data[0] & 15
+        token = data[4:4 + tkl]
+        path = "/" + "/".join(v.decode() for n, v in opts if n == 11)
+        cf = [uint(v) for n, v in opts if n == 12]
+        method = {1: "GET", 2: "POST", 3: "PUT", 4: "DELETE"}.get(rcode, str(rcode))
+        if mid not in seen:
+            seen.add(mid)
+            out["requests"].append({"method": method, "path": path, "cf": cf[0] if cf else None,
+                                    "payload": payload.hex(), "block1": [uint(v) for n, v in opts if n == 27]})
+        ropts, body = [], b""
+        if method == "GET":
+            rc, ropts, body = 0x45, [(12, b"\x28")], DISCOVER[dialect].encode()
+        elif method == "DELETE":
+            rc = 0x42
+        elif method == "PUT":
+            b1 = [uint(v) for n, v in opts if n == 27]
+            rc = 0x44
+            if b1 and b1[0] & 8:
+                rc, ropts = 0x5F, [(27, uint_bytes(b1[0]))]
+        else:
+            rc = 0x44
+        resp = bytes([0x60 | tkl, rc]) + struct.pack(">H", mid) + token + opt_encode(ropts)
+        if body:
+            resp += b"\xff" + body
+        s.sendto(resp, addr)
+        if method == "POST" and path == "/bs":
+            out["finish"] = "2.04"
+            return out
+
+
 def uint_bytes(v):
     return v.to_bytes((v.bit_length() + 7) // 8, "big") if v else b""
 
@@ -151,6 +215,11 @@ def main():
     cmd = sys.argv[1]
     if cmd == "hello":
         print(client_hello().hex())
+    elif cmd == "nosec-bootstrap":
+        host, port, ep = sys.argv[2], int(sys.argv[3]), sys.argv[4]
+        pct = sys.argv[5] if len(sys.argv) > 5 else ""
+        dialect = sys.argv[6] if len(sys.argv) > 6 else "wakaama"
+        print(json.dumps(nosec_bootstrap(host, port, ep, pct, dialect)))
     elif cmd == "cookie-hellos":
         print(cookie_hellos(sys.argv[2], int(sys.argv[3]), int(sys.argv[4])))
     elif cmd == "send":

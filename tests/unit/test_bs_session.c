@@ -142,7 +142,8 @@ static void run_std(const char *discover, const char *want_sec, const char *want
 START_TEST(wakaama_bs_at_0)
 {
     /* Wakaama: the BS account /0/0 has neither ssid nor uri. The old
-     * account /0/1 was deleted by the plan, so the new one may reuse 1. */
+     * account /0/1 was deleted by the plan, so the new one may reuse 1; the
+     * Server instance /1/0 of the same SSID 101 is rewritten in place. */
     run_std("</>;lwm2m=1.1,</0/0>,</0/1>;ssid=101;uri=\"coaps://old:5684\",</1/0>;ssid=101", "/0/1", "/1/0");
     ck_assert_int_eq(sess.bs_account_inst, 0);
 }
@@ -240,7 +241,7 @@ START_TEST(session_timeout)
     plan.timeout_ms = 5000;
     bs_session_start(&sess, &plan, 11542, 1100, 0, 3);
     next_req(0);
-    for (uint64_t t = 1; t <= 5000; t += 50)
+    for (uint64_t t = 1; t <= 5100; t += 50)
         bs_session_poll(&sess, t, out, sizeof(out));
     ck_assert_int_eq(sess.outcome, BS_OUTCOME_TIMED_OUT);
     ck_assert_str_eq(sess.reason, "session timeout");
