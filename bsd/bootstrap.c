@@ -6,6 +6,7 @@
  */
 #include "bsd/bootstrap.h"
 
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,9 +18,47 @@
 #include "bsd/transport/udp.h"
 #include "bsd/util/log.h"
 
-#define EP_INDEX_SIZE 4096 /* buckets of the per-worker endpoint index */
+#define EP_INDEX_SIZE    4096  /* buckets of the per-worker endpoint index */
+#define EP_EPOCH_BUCKETS 65536 /* buckets of the shared bootstrap epoch table */
 
 static _Thread_local server_sess_t *tl_ep_index[EP_INDEX_SIZE];
+
+/*
+ * Replacement across workers without locks: each Bootstrap-Request bumps an
+ * atomic (endpoint hash << 32 | counter) in a shared table; a running
+ * session that finds its bucket holding its own endpoint hash with another
+ * counter has been replaced by a newer request (on any worker) and ends at
+ * its next event (message or retransmission timer). A bucket taken over by
+ * another endpoint's hash only hides a replacement, it never invents one.
+ */
+static _Atomic uint64_t ep_epoch[EP_EPOCH_BUCKETS];
+
+static uint32_t ep_hash32(const char *ep)
+{
+    uint32_t h = 2166136261u;
+    for (; *ep; ep++)
+        h = (h ^ (uint8_t)*ep) * 16777619u;
+    return h;
+}
+
+static uint64_t epoch_bump(const char *ep)
+{
+    uint32_t h = ep_hash32(ep);
+    _Atomic uint64_t *b = &ep_epoch[h % EP_EPOCH_BUCKETS];
+    uint64_t old = atomic_load_explicit(b, memory_order_relaxed), nw;
+    do {
+        uint32_t ctr = (uint32_t)(old >> 32) == h ? (uint32_t)old : 0;
+        nw = (uint64_t)h << 32 | (uint32_t)(ctr + 1);
+    } while (!atomic_compare_exchange_weak_explicit(b, &old, nw, memory_order_acq_rel, memory_order_relaxed));
+    return nw;
+}
+
+static int epoch_replaced(const server_sess_t *ss)
+{
+    uint32_t h = (uint32_t)(ss->epoch >> 32);
+    uint64_t cur = atomic_load_explicit(&ep_epoch[h % EP_EPOCH_BUCKETS], memory_order_acquire);
+    return (uint32_t)(cur >> 32) == h && cur != ss->epoch;
+}
 
 static uint32_t ep_hash(const char *ep)
 {
@@ -254,6 +293,7 @@ size_t bootstrap_request(server_t *srv, server_sess_t **ssp, const worker_peer_t
     ss->bs = bs;
     ss->plan = plan;
     ss->bs_started = now;
+    ss->epoch = epoch_bump(ss->endpoint);
     char a[64], q[LOG_QUOTE_SIZE(64)];
     log_quote(q, sizeof(q), (const uint8_t *)ss->endpoint, strnlen(ss->endpoint, 64));
     log_msg(BSD_LOG_INFO, "bootstrap.request", "peer=%s endpoint=%s cred=%s pct=%lu plan=%s format=%u",
@@ -275,6 +315,7 @@ int bootstrap_message(server_sess_t *ss, const worker_peer_t *peer, const coap_m
 uint64_t bootstrap_drive(server_t *srv, server_sess_t *ss, const worker_peer_t *peer, uint64_t now)
 {
     if (!ss || !ss->bs) return 0;
+    if (!bs_session_done(ss->bs) && epoch_replaced(ss)) bs_session_replace(ss->bs, now);
     static _Thread_local uint8_t out[BS_MSG_MAX];
     for (int i = 0; i < 4; i++) {
         int n = bs_session_poll(ss->bs, now, out, sizeof(out));

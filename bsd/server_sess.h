@@ -21,6 +21,7 @@ typedef struct server_sess {
     enum creds_kind kind;                  /* how the device authenticated */
     uint64_t bs_started;                   /* ms */
     struct server_sess *ep_next;           /* per-worker endpoint index chain */
+    uint64_t epoch;                        /* this bootstrap's entry in the shared epoch table */
 } server_sess_t;
 
 #endif

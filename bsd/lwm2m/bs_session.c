@@ -74,6 +74,15 @@ static int seen_has(const bs_session_t *s, int o, uint16_t id)
     return 0;
 }
 
+/* A Security instance the client listed without ssid: a Bootstrap-Server
+ * account, which Delete / keeps and placement must never overwrite. */
+static int is_bs_account(const bs_session_t *s, uint16_t id)
+{
+    for (unsigned i = 0; i < s->nseen[0]; i++)
+        if (s->seen[0][i] == id && s->seen_ssid[0][i] == 0) return 1;
+    return 0;
+}
+
 static int slot_taken(const bs_session_t *s, int o, uint16_t id)
 {
     for (unsigned n = 0; n < BS_PLAN_MAX_SLOTS; n++)
@@ -105,6 +114,7 @@ static uint16_t resolve_slot(bs_session_t *s, uint16_t obj, unsigned n, int dele
     uint16_t id = (o == 0 && !s->placement) ? 2 : 0;
     for (;; id++) {
         if (o == 0 && s->bs_account_inst >= 0 && id == (uint16_t)s->bs_account_inst) continue;
+        if (o == 0 && is_bs_account(s, id)) continue; /* every one of them, if a client has two */
         if (slot_taken(s, o, id)) continue;
         if (!deleted && seen_has(s, o, id)) continue;
         break;
@@ -248,26 +258,32 @@ static int build_request(bs_session_t *s, const bs_op_t *op, const lwm2m_path_t 
     return 0;
 }
 
-static int encode_payload(bs_session_t *s, const bs_op_t *op, const lwm2m_path_t *path)
+/* Encodes records [first, first + count) of |op| for a write to |path|. */
+static int encode_records(bs_session_t *s, const bs_op_t *op, const lwm2m_path_t *path, uint32_t first,
+                          uint32_t count)
 {
     lwm2m_record_t recs[BS_PLAN_MAX_RECS];
     const bs_plan_t *pl = s->plan;
-    if (op->first_rec + op->nrecs > pl->nrecs || op->nrecs > BS_PLAN_MAX_RECS) return LWM2M_ERR_LIMIT;
-    for (uint32_t i = 0; i < op->nrecs; i++) {
-        recs[i] = pl->recs[op->first_rec + i];
+    if (first + count > op->nrecs || op->first_rec + op->nrecs > pl->nrecs || count > BS_PLAN_MAX_RECS)
+        return LWM2M_ERR_LIMIT;
+    for (uint32_t i = 0; i < count; i++) {
+        recs[i] = pl->recs[op->first_rec + first + i];
         if (recs[i].path.depth >= 2 && path->depth >= 2) recs[i].path.inst = path->inst;
     }
     int n;
     switch (s->format) {
-    case COAP_CF_SENML_JSON:
-        n = senml_json_encode(path, recs, op->nrecs, (char *)s->buf, sizeof(s->buf));
-        break;
-    case COAP_CF_SENML_CBOR: n = senml_cbor_encode(path, recs, op->nrecs, s->buf, sizeof(s->buf)); break;
-    default: n = tlv_encode(path, recs, op->nrecs, s->buf, sizeof(s->buf)); break;
+    case COAP_CF_SENML_JSON: n = senml_json_encode(path, recs, count, (char *)s->buf, sizeof(s->buf)); break;
+    case COAP_CF_SENML_CBOR: n = senml_cbor_encode(path, recs, count, s->buf, sizeof(s->buf)); break;
+    default: n = tlv_encode(path, recs, count, s->buf, sizeof(s->buf)); break;
     }
     if (n < 0) return n;
     s->buflen = (size_t)n;
     return 0;
+}
+
+static int encode_payload(bs_session_t *s, const bs_op_t *op, const lwm2m_path_t *path)
+{
+    return encode_records(s, op, path, 0, op->nrecs);
 }
 
 static void record_step(bs_session_t *s, const bs_op_t *op, const lwm2m_path_t *path, uint8_t code,
@@ -294,6 +310,7 @@ static void prepare_step(bs_session_t *s, uint64_t now)
         const bs_op_t *op = &pl->ops[s->op];
         lwm2m_path_t path = op->path;
         s->b1_active = s->b2_active = 0;
+        s->per_res = 0;
         s->blocks = 0;
         s->step_started = now;
         if ((s->stopping && op->kind != BS_OP_FINISH) || (op->kind == BS_OP_READ && s->lwm2m_10)) {
@@ -438,6 +455,31 @@ static void complete_step(bs_session_t *s, const bs_op_t *op, uint8_t code, cons
     prepare_step(s, now);
 }
 
+/*
+ * Writes the next resource of |op| on its own (the client refused
+ * block-wise). Returns 1 when a request was built, 0 when the op is done.
+ */
+static int next_sub(bs_session_t *s, const bs_op_t *op)
+{
+    const bs_plan_t *pl = s->plan;
+    lwm2m_path_t ip = resolve_path(s, op->path);
+    while (s->sub < op->nrecs) {
+        const lwm2m_record_t *r0 = &pl->recs[op->first_rec + s->sub];
+        uint32_t e = s->sub + 1;
+        while (e < op->nrecs && pl->recs[op->first_rec + e].path.res == r0->path.res)
+            e++;
+        lwm2m_path_t rp = lwm2m_path(3, ip.obj, ip.inst, r0->path.res, 0);
+        uint32_t first = s->sub;
+        s->sub = e;
+        if (encode_records(s, op, &rp, first, e - first) == 0 && s->buflen <= payload_room(s) &&
+            build_request(s, op, &rp, NULL) == 0)
+            return 1;
+        /* This resource alone does not fit a datagram: it cannot be written. */
+        s->per_res_code = COAP_REQUEST_ENTITY_TOO_LARGE;
+    }
+    return 0;
+}
+
 int bs_session_on_message(bs_session_t *s, const coap_msg_t *m, uint64_t now, uint8_t *ack, size_t ack_cap,
                           size_t *ack_len)
 {
@@ -468,7 +510,25 @@ int bs_session_on_message(bs_session_t *s, const coap_msg_t *m, uint64_t now, ui
             complete_step(s, op, 0, NULL, 0, now);
             return 1;
         }
+        if (m->code == COAP_REQUEST_ENTITY_TOO_LARGE || m->code == COAP_BAD_OPTION ||
+            m->code == COAP_CODE(5, 1)) {
+            /* No block-wise on this client (4.13, 4.02 for the critical
+             * Block1, 5.01): write the instance resource by resource. */
+            s->b1_active = 0;
+            s->per_res = 1;
+            s->per_res_code = COAP_CHANGED;
+            s->sub = 0;
+            if (next_sub(s, op)) return 1;
+            complete_step(s, op, s->per_res_code, NULL, 0, now);
+            return 1;
+        }
         complete_step(s, op, m->code, NULL, 0, now);
+        return 1;
+    }
+    if (s->per_res) {
+        if (COAP_CODE_CLASS(m->code) != 2) s->per_res_code = m->code;
+        if (next_sub(s, op)) return 1;
+        complete_step(s, op, s->per_res_code, NULL, 0, now);
         return 1;
     }
     if (s->b2_active && COAP_CODE_CLASS(m->code) == 2) {

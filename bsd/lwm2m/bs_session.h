@@ -85,6 +85,10 @@ typedef struct bs_session {
     coap_block2_rx_t b2;
     uint8_t b2_active;
     uint16_t blocks;
+    /* a client refused block-wise: the write goes resource by resource */
+    uint8_t per_res;
+    uint8_t per_res_code; /* worst answer so far (2.04 when all succeeded) */
+    uint32_t sub;         /* next record of the op to write */
 
     /* One buffer per step: the encoded Write payload, or the Discover/Read
      * answer being reassembled (a step never needs both). */

@@ -68,6 +68,15 @@ check "SenML CBOR (pct=112) for the writes" [ "$(jget "$j" 'd["requests"][4]["cf
 check "... a definite CBOR array of 6 records starting with bn /0/0/" \
     [ "$(jget "$j" 'd["requests"][4]["payload"][:20]')" = "86a321652f302f302f00" ]
 
+# --- a new Bootstrap-Request replaces a running session (any worker) ------------------------
+j=$(UDP_VANISH_AFTER=1 $UDP nosec-bootstrap 127.0.0.1 "$coap" dev-nosec 11542)
+check "first client: 2.04, then it stops answering after the Discover" [ "$(jget "$j" 'd["bs"], d.get("vanished")')" = "('2.04', True)" ]
+j=$($UDP nosec-bootstrap 127.0.0.1 "$coap" dev-nosec 11542)
+check "second Bootstrap-Request of the same device is served to the end" [ "$(jget "$j" 'd.get("finish")')" = "2.04" ]
+i=0
+while ! grep -q '"outcome":"replaced"' "$T_WORK/records.jsonl" && [ $i -lt 80 ]; do sleep 0.1; i=$((i + 1)); done
+check "the first session ends as replaced, recorded" grep -q '"endpoint":"dev-nosec".*"outcome":"replaced"' "$T_WORK/records.jsonl"
+
 # --- refusals ------------------------------------------------------------------------------
 j=$($UDP nosec-bootstrap 127.0.0.1 "$coap" dev-nosec 42)
 check "unsupported pct gets 4.15" [ "$(jget "$j" 'd["bs"]')" = "4.15" ]

@@ -19,7 +19,8 @@
                                            request with success (Discover in the given
                                            dialect: wakaama | anjay); prints JSON with
                                            the /bs answer, each request seen and the
-                                           Finish answer sent
+                                           Finish answer sent; UDP_VANISH_AFTER=N
+                                           stops answering after N requests
   UDP_SRC=ADDR binds the client socket to ADDR first (loopback aliases).
 """
 import json
@@ -182,6 +183,10 @@ def nosec_bootstrap(host, port, ep, pct, dialect):
         path = "/" + "/".join(v.decode() for n, v in opts if n == 11)
         cf = [uint(v) for n, v in opts if n == 12]
         method = {1: "GET", 2: "POST", 3: "PUT", 4: "DELETE"}.get(rcode, str(rcode))
+        vanish = int(os.environ.get("UDP_VANISH_AFTER", "0"))
+        if vanish and len(out["requests"]) >= vanish:
+            out["vanished"] = True
+            return out
         if mid not in seen:
             seen.add(mid)
             out["requests"].append({"method": method, "path": path, "cf": cf[0] if cf else None,

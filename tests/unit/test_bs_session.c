@@ -157,6 +157,15 @@ START_TEST(anjay_bs_at_1)
 }
 END_TEST
 
+START_TEST(two_bs_accounts_both_avoided)
+{
+    /* A client already holding two BS accounts (Leshan #986): neither is
+     * overwritten, the new account goes to the first other free ID. */
+    run_std("</>;lwm2m=1.1,</0/0>,</0/1>,</0/2>;ssid=101", "/0/2", "/1/0");
+    ck_assert_int_eq(sess.bs_accounts, 2);
+}
+END_TEST
+
 START_TEST(record_json)
 {
     run_std("</>;lwm2m=1.1,</0/0>", "/0/1", "/1/0");
@@ -306,6 +315,39 @@ START_TEST(blockwise_write)
 }
 END_TEST
 
+START_TEST(no_blockwise_falls_back_per_resource)
+{
+    /* A client without block-wise answers the critical Block1 with 4.02
+     * (RFC 7252 §5.4.1): the write goes resource by resource. */
+    memset(&plan, 0, sizeof(plan));
+    add_write(lwm2m_path(2, 0, 5, 0, 0));
+    char uri[151];
+    memset(uri, 'u', sizeof(uri) - 1);
+    uri[sizeof(uri) - 1] = 0;
+    add_str(0, 5, 0, uri);
+    char big[151];
+    memset(big, 'k', sizeof(big) - 1);
+    big[sizeof(big) - 1] = 0;
+    add_str(0, 5, 4, big);
+    add_op(BS_OP_FINISH, lwm2m_path(0, 0, 0, 0, 0));
+    ck_assert_int_eq(bs_session_start(&sess, &plan, 11542, 300, 0, 5), 0);
+    coap_msg_t m = next_req(0);
+    ck_assert_ptr_nonnull(coap_opt_get(&m, COAP_OPT_BLOCK1));
+    reply(&m, COAP_BAD_OPTION, 0, NULL, 1);
+    m = next_req(2);
+    path_is(&m, "/0/5/0");
+    ck_assert_ptr_null(coap_opt_get(&m, COAP_OPT_BLOCK1));
+    reply(&m, COAP_CHANGED, 0, NULL, 3);
+    m = next_req(4);
+    path_is(&m, "/0/5/4");
+    reply(&m, COAP_CHANGED, 0, NULL, 5);
+    m = next_req(6);
+    path_is(&m, "/bs");
+    reply(&m, COAP_CHANGED, 0, NULL, 7);
+    ck_assert_int_eq(sess.outcome, BS_OUTCOME_FINISHED);
+}
+END_TEST
+
 START_TEST(lwm2m10_skips_read)
 {
     memset(&plan, 0, sizeof(plan));
@@ -358,12 +400,14 @@ int main(void)
     tcase_set_timeout(tc, 30);
     tcase_add_test(tc, wakaama_bs_at_0);
     tcase_add_test(tc, anjay_bs_at_1);
+    tcase_add_test(tc, two_bs_accounts_both_avoided);
     tcase_add_test(tc, record_json);
     tcase_add_test(tc, write_error_stop_still_finishes);
     tcase_add_test(tc, write_error_continue);
     tcase_add_test(tc, retransmit_then_give_up);
     tcase_add_test(tc, session_timeout);
     tcase_add_test(tc, blockwise_write);
+    tcase_add_test(tc, no_blockwise_falls_back_per_resource);
     tcase_add_test(tc, lwm2m10_skips_read);
     tcase_add_test(tc, unrelated_messages);
     suite_add_tcase(s, tc);
