@@ -31,7 +31,7 @@
 #include "bsd/lwm2m/bs_plan.h"
 
 #define BS_SESSION_TIMEOUT_MS 60000u /* default whole-session timeout */
-#define BS_BUF_MAX            4096   /* largest Write payload / Discover or Read answer */
+#define BS_BUF_MAX            8192   /* largest Write payload / Discover or Read answer */
 #define BS_MSG_MAX            1400   /* largest single request datagram */
 #define BS_MAX_SEEN           64     /* Security instances remembered from Discover */
 

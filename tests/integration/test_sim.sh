@@ -1,0 +1,126 @@
+#!/bin/sh
+# test_sim.sh — full client-initiated bootstraps against the real daemon with
+# the simulated LwM2M client (tools/sim, built on wolfSSL's DTLS client):
+# PSK, RPK and X.509 over DTLS and NoSec, in TLV, SenML JSON and SenML CBOR;
+# the object store the client ends with is compared with the plan; identity
+# mismatch and unknown device refused; a client that fails a write, one that
+# vanishes, one that needs Block1 for a certificate, an LwM2M 1.0 client, and
+# 200 concurrent sessions.
+T_NAME=sim
+. "$BSD_SRCDIR/tests/lib/harness.sh"
+t_pki
+SIM=${BSD_SIM:-$BSD_BUILDDIR/tools/bsd-sim}
+port=$(t_free_port)
+coap=$(t_free_port)
+LOADKEY=00112233445566778899aabbccddeeff
+
+# A certificate too large for one datagram: the LwM2M Server's certificate
+# that plan "big" writes into /0/x/4 (RSA 4096, so the Write needs Block1).
+openssl req -x509 -newkey rsa:4096 -nodes -keyout "$T_WORK/big.key" -subj /CN=lwm2m.example -days 30 \
+    -outform DER -out "$T_WORK/big.der" >/dev/null 2>&1
+bighex=$(od -An -tx1 -v "$T_WORK/big.der" | tr -d ' \n')
+
+cat >"$T_WORK/plans.json" <<EOJ
+{ "plans": [
+  { "name": "vanish", "version": 1, "match": ["dev-psk-2"], "timeout": 2,
+    "operations": [ {"op": "discover"}, {"op": "delete", "path": "/0"}, {"op": "finish"} ] },
+  { "name": "big", "version": 1, "match": ["dev-x509"],
+    "operations": [
+      {"op": "discover"},
+      {"op": "delete", "path": "/0"}, {"op": "delete", "path": "/1"},
+      {"op": "write", "path": "/0/slot:1", "values": {"0": "coaps://lwm2m.example:5684", "1": false, "2": 2,
+        "4": {"hex": "$bighex"}, "10": 202}},
+      {"op": "write", "path": "/1/slot:1", "values": {"0": 202, "1": 600, "6": false, "7": "U"}},
+      {"op": "finish"} ] },
+  { "name": "factory", "version": 3, "match": ["*"],
+    "operations": [
+      {"op": "discover"},
+      {"op": "read", "path": "/2"},
+      {"op": "delete", "path": "/0"}, {"op": "delete", "path": "/1"},
+      {"op": "write", "path": "/0/slot:1", "values": {"0": "coaps://lwm2m.example:5684", "1": false, "2": 0,
+        "3": {"text": "\${endpoint}"}, "5": {"hex": "a0a1a2a3a4a5a6a7a8a9aaabacadaeaf"}, "10": 101}},
+      {"op": "write", "path": "/1/slot:1", "values": {"0": 101, "1": 300, "6": true, "7": "U"}},
+      {"op": "finish"} ] } ] }
+EOJ
+T_EXTRA_DEVICES=$("$SIM" --server coaps://127.0.0.1:1 --count 200 --ep-prefix load- --psk-key $LOADKEY --print-devices)
+T_EXTRA_CONFIG="plans_file = $T_WORK/plans.json
+records_file = $T_WORK/records.jsonl
+dtls.handshake_rate = 0"
+T_LOG_LEVEL=info
+t_config "$port" "$coap"
+t_start_daemon "$T_WORK/bsd.conf" || { fail "daemon starts"; t_done; exit 1; }
+
+jtrue() { python3 -c 'import json,sys; d=json.loads(sys.argv[1]); sys.exit(0 if eval(sys.argv[2]) else 1)' "$@"; }
+rec_of() { grep "\"endpoint\":\"$1\"" "$T_WORK/records.jsonl" | tail -n 1; }
+# sim ARGS...: one device, dump of its final object store in $DUMP
+sim() { timeout 40 "$SIM" --timeout 30 --dump "$T_WORK/dump.json" "$@" >"$T_WORK/sim.out" 2>&1; }
+DUMP() { tail -n 1 "$T_WORK/dump.json"; }
+# the factory plan's account, as the client stores it (hex of the identity)
+factory_ok() { # dump endpoint
+    jtrue "$1" 'any(k.startswith("/0/") and v.get("10") == 101 and v.get("3") == sys.argv[3].encode().hex() and v.get("0") == "coaps://lwm2m.example:5684" and v.get("5") == "a0a1a2a3a4a5a6a7a8a9aaabacadaeaf" for k, v in d["instances"].items()) and any(k.startswith("/1/") and v.get("0") == 101 and v.get("1") == 300 for k, v in d["instances"].items())' "$2"
+}
+
+psk="--server coaps://127.0.0.1:$port --ep dev-psk --psk-identity dev-psk --psk-key $T_PSK_KEY"
+for pct in 11542 110 112; do
+    sim $psk --pct $pct --dialect wakaama
+    check "PSK, pct=$pct: the client's Finish says 2.04" grep -q 'outcome=finished' "$T_WORK/sim.out"
+    check "PSK, pct=$pct: the client holds exactly the planned account" factory_ok "$(DUMP)" dev-psk
+    check "PSK, pct=$pct: the record says finished in format $pct" \
+        jtrue "$(rec_of dev-psk)" "d['outcome'] == 'finished' and d['format'] == $pct and d['cred'] == 'psk'"
+done
+check "Wakaama's BS account /0/0 was kept and not overwritten" \
+    jtrue "$(DUMP)" 'd["instances"]["/0/0"]["1"] is True'
+
+sim --server "coaps://127.0.0.1:$port" --ep dev-rpk --rpk-key "$T_PKI/rpk-dev.key" --server-spki "$T_PKI/server.spki.der" \
+    --pct 112 --dialect anjay --bs-instance 1
+check "RPK (Anjay dialect, BS account /0/1), SenML CBOR: finished" grep -q 'outcome=finished' "$T_WORK/sim.out"
+check "RPK: the new account is at /0/0 and the BS account /0/1 survives" \
+    jtrue "$(DUMP)" 'd["instances"]["/0/0"]["10"] == 101 and d["instances"]["/0/1"]["1"] is True'
+check "RPK: the record names the credential" jtrue "$(rec_of dev-rpk)" 'd["cred"] == "rpk" and d["bs_account"] == 1'
+
+sim --server "coaps://127.0.0.1:$port" --ep dev-x509 --cert "$T_PKI/dev-x509.crt" --key "$T_PKI/dev-x509.key" \
+    --ca "$T_PKI/ca.crt" --pct 110
+check "X.509, SenML JSON, a 2 KiB server certificate in /0/x/4: finished" grep -q 'outcome=finished' "$T_WORK/sim.out"
+check "X.509: the certificate arrived intact (Block1 reassembled by the client)" \
+    jtrue "$(DUMP)" 'any(v.get("4") == sys.argv[3] for v in d["instances"].values())' "$bighex"
+check "X.509: the record shows the write went in several blocks" \
+    jtrue "$(rec_of dev-x509)" 'any(s["op"] == "write" and s["blocks"] > 1 for s in d["steps"])'
+
+sim --server "coap://127.0.0.1:$coap" --ep dev-nosec --pct 11542 --dialect leshan
+check "NoSec (Leshan dialect), TLV: finished" grep -q 'outcome=finished' "$T_WORK/sim.out"
+check "NoSec: the planned account" factory_ok "$(DUMP)" dev-nosec
+
+sim $psk --lwm2m 1.0 --dialect zephyr
+check "LwM2M 1.0 client (Zephyr dialect, no pct): finished" grep -q 'outcome=finished' "$T_WORK/sim.out"
+check "LwM2M 1.0: TLV, Read skipped, recorded as 1.0" \
+    jtrue "$(rec_of dev-psk)" 'd["lwm2m"] == "1.0" and d["format"] == 11542 and any(s["op"] == "read" and s.get("skipped") for s in d["steps"])'
+
+sim --server "coaps://127.0.0.1:$port" --ep dev-x509 --psk-identity dev-psk --psk-key $T_PSK_KEY --expect request-rejected
+check "ep naming another device than the PSK identity: 4.00" grep -q 'outcome=request-rejected' "$T_WORK/sim.out"
+sim --server "coap://127.0.0.1:$coap" --ep nobody --expect request-rejected
+check "unknown device: 4.00" grep -q 'outcome=request-rejected' "$T_WORK/sim.out"
+
+sim $psk --fail-write /1/0:4.00
+check "a client failing the Server write: the daemon goes on and still sends Finish" \
+    grep -q 'outcome=finished' "$T_WORK/sim.out"
+check "... recorded as finished-with-errors with the failed write" \
+    jtrue "$(rec_of dev-psk)" 'd["outcome"] == "finished-with-errors" and [s["code"] for s in d["steps"] if s["op"] == "write"] == ["2.04", "4.00"]'
+sim $psk --fail-write /0/1:4.00 --expect finish-rejected
+check "a client failing the Security write ends with an inconsistent configuration: Finish 4.06" \
+    grep -q 'outcome=finish-rejected' "$T_WORK/sim.out"
+check "... recorded as finish-rejected" jtrue "$(rec_of dev-psk)" 'd["outcome"] == "finish-rejected"'
+
+sim --server "coaps://127.0.0.1:$port" --ep dev-psk-2 --psk-identity "dev psk 2" \
+    --psk-key 101112131415161718191a1b1c1d1e1f --vanish-after 1 --timeout 5 --expect vanished
+i=0
+while [ -z "$(rec_of dev-psk-2)" ] && [ $i -lt 60 ]; do sleep 0.1; i=$((i + 1)); done
+check "a client that vanishes mid-session: recorded timed-out" jtrue "$(rec_of dev-psk-2)" 'd["outcome"] == "timed-out"'
+
+timeout 120 "$SIM" --server "coaps://127.0.0.1:$port" --count 200 --concurrency 200 --ep-prefix load- \
+    --psk-key $LOADKEY --pct 112 --timeout 60 -q --server-pid "$T_DAEMON_PID" >"$T_WORK/load.out" 2>&1
+rc=$?
+check "200 concurrent DTLS-PSK bootstraps all finish (exit $rc)" [ "$rc" -eq 0 ]
+sed 's/^/# /' "$T_WORK/load.out" | tail -n 6
+n=$(grep -c '"endpoint":"load-[0-9]*".*"outcome":"finished"' "$T_WORK/records.jsonl")
+check "... and 200 finished records ($n)" [ "$n" -eq 200 ]
+t_done

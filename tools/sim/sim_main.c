@@ -1,0 +1,650 @@
+/*
+ * sim_main.c — bsd-sim's command line: parses the options into a sim_cfg_t,
+ * sets up the DTLS client context, runs one event loop per thread
+ * (sim_loop.c) and prints the load report. `bsd-sim --help` documents every
+ * option.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <netdb.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "bsd/util/log.h"
+#include "tools/sim/sim.h"
+#include "tools/sim/sim_formats.h"
+#include "tools/sim/sim_loop.h"
+#include "tools/sim/sim_net.h"
+
+#define SIM_MAX_THREADS 64
+
+static volatile sig_atomic_t g_stop;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    g_stop = 1;
+}
+
+static const char usage_text[] =
+    "usage: bsd-sim --server URI [options]\n"
+    "Simulated LwM2M 1.1 client(s) that run the client side of the Bootstrap interface\n"
+    "(Transport 1.1.1 §6.4/§6.7) against a Bootstrap-Server, for tests and load.\n"
+    "\n"
+    "Server and credentials:\n"
+    "  --server URI            coap://HOST[:PORT] (NoSec) or coaps://HOST[:PORT] (DTLS 1.2);\n"
+    "                          HOST is a numeric address, [v6] or localhost\n"
+    "  --psk-identity ID       PSK identity (default: the endpoint name, so N devices can\n"
+    "                          share one key: devices-file lines `EP psk identity=EP key=HEX`)\n"
+    "  --psk-key HEX           PSK key (1..64 bytes): selects PSK mode\n"
+    "  --rpk-key FILE          PEM P-256 private key: selects RPK mode (RFC 7250, client and\n"
+    "                          server certificate type RawPublicKey)\n"
+    "  --server-spki FILE      RPK mode: pin the server's key (DER SPKI or PEM public key)\n"
+    "  --cert FILE --key FILE  client certificate chain and key (PEM): selects X.509 mode\n"
+    "  --ca FILE               X.509 mode: trust anchors for the server (else not verified)\n"
+    "  --ciphers LIST          wolfSSL cipher list (default PSK-AES128-CCM-8:PSK-AES128-GCM-\n"
+    "                          SHA256:PSK-AES128-CBC-SHA256 or the ECDHE-ECDSA equivalents)\n"
+    "\n"
+    "Client behaviour:\n"
+    "  --ep NAME               endpoint name of a single device (default \"sim\")\n"
+    "  --no-ep                 omit ep= from the Bootstrap-Request (LwM2M 1.1)\n"
+    "  --lwm2m 1.0|1.1         protocol version (1.0: no pct, Bootstrap-Read answers 4.05)\n"
+    "  --pct 112|110|11542|none  preferred content format sent as pct= (default 112)\n"
+    "  --accept-formats LIST   Write formats accepted, e.g. tlv,senml-json (default all\n"
+    "                          built in); others get 4.15, unacceptable Read formats 4.06\n"
+    "  --dialect D             wakaama|anjay|zephyr|leshan: Discover format and error codes\n"
+    "                          (default wakaama)\n"
+    "  --bs-instance N         instance of the client's own BS account (default 0; anjay 1)\n"
+    "  --bspack                GET /bspack?ep= first (Anjay, LwM2M 1.2); falls back to\n"
+    "                          POST /bs on any error answer, not on a timeout\n"
+    "  --no-block              no block-wise transfers: requests with Block1 and Writes\n"
+    "                          above --block-size get 4.13 with Size1\n"
+    "  --block-size N          Block2 size / largest unblocked Write, 16..1024 (default 1024)\n"
+    "  --fail-write PATH:CODE  answer Writes to exactly PATH with CODE (e.g. /1/0:4.00),\n"
+    "                          without applying them; up to 8 times\n"
+    "  --vanish-after N        answer N server requests (each block counts), then go silent\n"
+    "                          until --timeout (outcome \"vanished\")\n"
+    "  --unbootstrap           on deletion of a Security instance, delete the Server instances\n"
+    "                          with its SSID and its ACL entries; re-elect ACL owners (W+D),\n"
+    "                          drop ACL instances left empty (a simple §5.2.5)\n"
+    "  --finish-lenient        Finish accepts a configuration without LwM2M Server account\n"
+    "                          (what Wakaama and Anjay actually do)\n"
+    "  --oscore-ver 1.0|1.1|2.0  object 21 version: 1.x String resources, 2.0 Opaque (default)\n"
+    "  --preset-server SSID    start with an LwM2M Server account (/0/x, /1/0, /2/0)\n"
+    "\n"
+    "Run and output:\n"
+    "  --timeout S             per-device limit from start to Finish (default 30)\n"
+    "  --linger MS             keep answering retransmitted Finish after ending (default 0)\n"
+    "  --dump FILE             JSON line per device with its final object store (- = stdout)\n"
+    "  --expect LIST           outcomes that count as success for the exit status\n"
+    "                          (default finished,bspack-finished)\n"
+    "  -q, --quiet             no per-device summary lines\n"
+    "  -v, --verbose           debug log of every request on stderr\n"
+    "\n"
+    "Load generator:\n"
+    "  --count N               devices to run (endpoint names PREFIX + index)\n"
+    "  --concurrency C         devices in flight at once (default 1)\n"
+    "  --ep-prefix P           endpoint name prefix (default: --ep, else \"sim-\", when --count > 1)\n"
+    "  --start-index I         first index (default 0)\n"
+    "  --rate R                at most R new devices per second (default unlimited)\n"
+    "  --threads T             event-loop threads (default 1)\n"
+    "  --server-pid PID        report the server's CPU time per completed session\n"
+    "  --print-devices         print the daemon's devices-file lines for these devices, exit\n"
+    "\n"
+    "Exit status: 0 when every device ended with an --expect outcome, 1 otherwise, 2 on\n"
+    "usage or set-up errors. Outcomes: finished finish-rejected bspack-finished\n"
+    "bspack-rejected request-rejected request-timeout request-reset handshake-failed\n"
+    "handshake-timeout timeout vanished closed error.\n";
+
+static int die(const char *fmt, const char *arg)
+{
+    fprintf(stderr, "bsd-sim: ");
+    fprintf(stderr, fmt, arg);
+    fprintf(stderr, " (see --help)\n");
+    return 2;
+}
+
+static int parse_uint(const char *s, unsigned long max, unsigned long *out)
+{
+    char *end;
+    errno = 0;
+    unsigned long v = strtoul(s, &end, 10);
+    if (errno || !*s || *end || v > max || *s == '-') return -1;
+    *out = v;
+    return 0;
+}
+
+static int parse_hex(const char *s, uint8_t *out, size_t cap, size_t *len)
+{
+    size_t n = strlen(s);
+    if (n == 0 || n % 2 || n / 2 > cap) return -1;
+    for (size_t i = 0; i < n / 2; i++) {
+        unsigned v;
+        if (sscanf(s + 2 * i, "%2x", &v) != 1 || !strchr("0123456789abcdefABCDEF", s[2 * i]) ||
+            !strchr("0123456789abcdefABCDEF", s[2 * i + 1]))
+            return -1;
+        out[i] = (uint8_t)v;
+    }
+    *len = n / 2;
+    return 0;
+}
+
+/* "coaps://127.0.0.1:5684", "coap://[::1]", "coaps://localhost:5684". */
+static int parse_server(sim_cfg_t *c, const char *uri, int *secure)
+{
+    char host[128], port[8];
+    const char *p;
+    if (strncmp(uri, "coaps://", 8) == 0)
+        *secure = 1, p = uri + 8;
+    else if (strncmp(uri, "coap://", 7) == 0)
+        *secure = 0, p = uri + 7;
+    else
+        return -1;
+    const char *hend, *rest;
+    if (*p == '[') {
+        hend = strchr(p, ']');
+        if (!hend) return -1;
+        p++;
+        rest = hend + 1;
+    } else {
+        hend = p + strcspn(p, ":/");
+        rest = hend;
+    }
+    if (hend == p || (size_t)(hend - p) >= sizeof(host)) return -1;
+    memcpy(host, p, (size_t)(hend - p));
+    host[hend - p] = 0;
+    snprintf(port, sizeof(port), "%s", *secure ? "5684" : "5683");
+    if (*rest == ':') {
+        size_t n = strcspn(rest + 1, "/");
+        if (n == 0 || n >= sizeof(port)) return -1;
+        memcpy(port, rest + 1, n);
+        port[n] = 0;
+        rest += 1 + n;
+    }
+    if (*rest && strcmp(rest, "/") != 0) return -1;
+    struct addrinfo hints = {.ai_socktype = SOCK_DGRAM, .ai_flags = AI_NUMERICSERV}, *ai;
+    if (strcmp(host, "localhost") != 0)
+        hints.ai_flags |= AI_NUMERICHOST;
+    else
+        hints.ai_family = AF_INET; /* the daemon's usual listener is 127.0.0.1 */
+    if (getaddrinfo(host, port, &hints, &ai) != 0) return -1;
+    memcpy(&c->addr, ai->ai_addr, ai->ai_addrlen);
+    c->addrlen = ai->ai_addrlen;
+    freeaddrinfo(ai);
+    snprintf(c->uri, sizeof(c->uri), "%s", uri);
+    return 0;
+}
+
+static int parse_cf(const char *s)
+{
+    if (!strcmp(s, "tlv") || !strcmp(s, "11542")) return COAP_CF_LWM2M_TLV;
+    if (!strcmp(s, "senml-json") || !strcmp(s, "110")) return COAP_CF_SENML_JSON;
+    if (!strcmp(s, "senml-cbor") || !strcmp(s, "112")) return COAP_CF_SENML_CBOR;
+    return -1;
+}
+
+/* "/1/0:4.00" */
+static int parse_fail(sim_cfg_t *c, const char *s)
+{
+    const char *colon = strrchr(s, ':');
+    unsigned cls, det;
+    char tail;
+    if (!colon || c->nfail == SIM_FAIL_MAX) return -1;
+    if (sscanf(colon + 1, "%u.%u%c", &cls, &det, &tail) != 2 || cls < 2 || cls > 5 || det > 31) return -1;
+    sim_fail_t *f = &c->fail[c->nfail];
+    if (lwm2m_path_parse(s, (size_t)(colon - s), &f->path) != 0 || f->path.depth == 0) return -1;
+    f->code = COAP_CODE(cls, det);
+    c->nfail++;
+    return 0;
+}
+
+static int parse_list(const char *s, int (*one)(const char *), uint32_t *mask, uint16_t *vals, size_t max,
+                      size_t *n)
+{
+    char buf[512], *save = NULL;
+    snprintf(buf, sizeof(buf), "%s", s);
+    for (char *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+        int v = one(t);
+        if (v < 0) return -1;
+        if (mask) *mask |= 1u << v;
+        if (vals) {
+            if (*n == max) return -1;
+            vals[(*n)++] = (uint16_t)v;
+        }
+    }
+    return 0;
+}
+
+enum {
+    O_SERVER = 256,
+    O_PSK_ID,
+    O_PSK_KEY,
+    O_RPK_KEY,
+    O_SERVER_SPKI,
+    O_CERT,
+    O_KEY,
+    O_CA,
+    O_CIPHERS,
+    O_EP,
+    O_NO_EP,
+    O_LWM2M,
+    O_PCT,
+    O_ACCEPT,
+    O_DIALECT,
+    O_BS_INST,
+    O_BSPACK,
+    O_NO_BLOCK,
+    O_BLOCK,
+    O_FAIL,
+    O_VANISH,
+    O_UNBOOT,
+    O_LENIENT,
+    O_OSCORE,
+    O_PRESET,
+    O_TIMEOUT,
+    O_LINGER,
+    O_DUMP,
+    O_EXPECT,
+    O_COUNT,
+    O_CONC,
+    O_PREFIX,
+    O_START,
+    O_RATE,
+    O_THREADS,
+    O_PID,
+    O_PRINT,
+};
+
+static const struct option long_opts[] = {
+    {"server", 1, 0, O_SERVER},
+    {"psk-identity", 1, 0, O_PSK_ID},
+    {"psk-key", 1, 0, O_PSK_KEY},
+    {"rpk-key", 1, 0, O_RPK_KEY},
+    {"server-spki", 1, 0, O_SERVER_SPKI},
+    {"cert", 1, 0, O_CERT},
+    {"key", 1, 0, O_KEY},
+    {"ca", 1, 0, O_CA},
+    {"ciphers", 1, 0, O_CIPHERS},
+    {"ep", 1, 0, O_EP},
+    {"no-ep", 0, 0, O_NO_EP},
+    {"lwm2m", 1, 0, O_LWM2M},
+    {"pct", 1, 0, O_PCT},
+    {"accept-formats", 1, 0, O_ACCEPT},
+    {"dialect", 1, 0, O_DIALECT},
+    {"bs-instance", 1, 0, O_BS_INST},
+    {"bspack", 0, 0, O_BSPACK},
+    {"no-block", 0, 0, O_NO_BLOCK},
+    {"block-size", 1, 0, O_BLOCK},
+    {"fail-write", 1, 0, O_FAIL},
+    {"vanish-after", 1, 0, O_VANISH},
+    {"unbootstrap", 0, 0, O_UNBOOT},
+    {"finish-lenient", 0, 0, O_LENIENT},
+    {"oscore-ver", 1, 0, O_OSCORE},
+    {"preset-server", 1, 0, O_PRESET},
+    {"timeout", 1, 0, O_TIMEOUT},
+    {"linger", 1, 0, O_LINGER},
+    {"dump", 1, 0, O_DUMP},
+    {"expect", 1, 0, O_EXPECT},
+    {"count", 1, 0, O_COUNT},
+    {"concurrency", 1, 0, O_CONC},
+    {"ep-prefix", 1, 0, O_PREFIX},
+    {"start-index", 1, 0, O_START},
+    {"rate", 1, 0, O_RATE},
+    {"threads", 1, 0, O_THREADS},
+    {"server-pid", 1, 0, O_PID},
+    {"print-devices", 0, 0, O_PRINT},
+    {"quiet", 0, 0, 'q'},
+    {"verbose", 0, 0, 'v'},
+    {"help", 0, 0, 'h'},
+    {0, 0, 0, 0},
+};
+
+typedef struct opts {
+    int secure, have_server, bs_inst_set, print_devices, ep_set;
+    const char *dump;
+} opts_t;
+
+static int parse_args(int argc, char **argv, sim_cfg_t *c, opts_t *o)
+{
+    unsigned long v;
+    int op;
+    while ((op = getopt_long(argc, argv, "qvh", long_opts, NULL)) != -1) {
+        switch (op) {
+        case O_SERVER:
+            if (parse_server(c, optarg, &o->secure) != 0) return die("bad --server URI: %s", optarg);
+            o->have_server = 1;
+            break;
+        case O_PSK_ID:
+            if (strlen(optarg) > SIM_PSK_ID_MAX) return die("--psk-identity longer than 128 bytes%s", "");
+            snprintf(c->psk_identity, sizeof(c->psk_identity), "%s", optarg);
+            c->psk_identity_ep = 0;
+            break;
+        case O_PSK_KEY:
+            if (parse_hex(optarg, c->psk_key, sizeof(c->psk_key), &c->psk_key_len) != 0)
+                return die("bad --psk-key (1..64 bytes of hex)%s", "");
+            c->sec = SIM_SEC_PSK;
+            break;
+        case O_RPK_KEY: c->rpk_key = optarg, c->sec = SIM_SEC_RPK; break;
+        case O_SERVER_SPKI: c->server_spki = optarg; break;
+        case O_CERT: c->cert = optarg, c->sec = SIM_SEC_X509; break;
+        case O_KEY: c->key = optarg; break;
+        case O_CA: c->ca = optarg; break;
+        case O_CIPHERS: c->ciphers = optarg; break;
+        case O_EP:
+            if (!*optarg || strlen(optarg) > SIM_EP_MAX - 12) return die("bad --ep: %s", optarg);
+            c->ep = optarg, o->ep_set = 1;
+            break;
+        case O_NO_EP: c->omit_ep = 1; break;
+        case O_LWM2M:
+            if (strcmp(optarg, "1.0") && strcmp(optarg, "1.1")) return die("bad --lwm2m: %s", optarg);
+            c->minor = optarg[2] - '0';
+            break;
+        case O_PCT:
+            c->pct = strcmp(optarg, "none") == 0 ? -1 : parse_cf(optarg);
+            if (c->pct == -1 && strcmp(optarg, "none")) return die("bad --pct: %s", optarg);
+            break;
+        case O_ACCEPT:
+            c->naccept = 0;
+            if (parse_list(optarg, parse_cf, NULL, c->accept_cf, 3, &c->naccept) != 0)
+                return die("bad --accept-formats: %s", optarg);
+            break;
+        case O_DIALECT: {
+            int d = sim_dialect_parse(optarg);
+            if (d < 0) return die("bad --dialect: %s", optarg);
+            c->dialect = (sim_dialect_t)d;
+            break;
+        }
+        case O_BS_INST:
+            if (parse_uint(optarg, LWM2M_MAX_ID, &v)) return die("bad --bs-instance: %s", optarg);
+            c->bs_inst = (int)v, o->bs_inst_set = 1;
+            break;
+        case O_BSPACK: c->bspack = 1; break;
+        case O_NO_BLOCK: c->no_block = 1; break;
+        case O_BLOCK:
+            if (parse_uint(optarg, 1024, &v) || v < 16 || (v & (v - 1)))
+                return die("bad --block-size: %s", optarg);
+            c->block = (unsigned)v;
+            break;
+        case O_FAIL:
+            if (parse_fail(c, optarg) != 0) return die("bad --fail-write (PATH:C.DD, at most 8): %s", optarg);
+            break;
+        case O_VANISH:
+            if (parse_uint(optarg, 1000000, &v) || v == 0) return die("bad --vanish-after: %s", optarg);
+            c->vanish_after = (unsigned)v;
+            break;
+        case O_UNBOOT: c->store_flags |= SIM_ST_UNBOOTSTRAP; break;
+        case O_LENIENT: c->store_flags |= SIM_ST_LENIENT; break;
+        case O_OSCORE:
+            if (!strcmp(optarg, "1.0") || !strcmp(optarg, "1.1"))
+                c->store_flags |= SIM_ST_OSCORE_V1;
+            else if (strcmp(optarg, "2.0"))
+                return die("bad --oscore-ver: %s", optarg);
+            break;
+        case O_PRESET:
+            if (parse_uint(optarg, LWM2M_MAX_ID, &v) || v == 0) return die("bad --preset-server: %s", optarg);
+            c->preset_ssid = (int)v;
+            break;
+        case O_TIMEOUT: {
+            char *end;
+            double t = strtod(optarg, &end);
+            if (*end || !(t > 0 && t <= 86400)) return die("bad --timeout: %s", optarg);
+            c->timeout_ms = (unsigned)(t * 1000);
+            break;
+        }
+        case O_LINGER:
+            if (parse_uint(optarg, 600000, &v)) return die("bad --linger: %s", optarg);
+            c->linger_ms = (unsigned)v;
+            break;
+        case O_DUMP: o->dump = optarg; break;
+        case O_EXPECT:
+            c->expect_mask = 0;
+            if (parse_list(optarg, sim_outcome_parse, &c->expect_mask, NULL, 0, NULL) != 0)
+                return die("bad --expect: %s", optarg);
+            break;
+        case O_COUNT:
+            if (parse_uint(optarg, 100000000, &v) || v == 0) return die("bad --count: %s", optarg);
+            c->count = (unsigned)v;
+            break;
+        case O_CONC:
+            if (parse_uint(optarg, 1000000, &v) || v == 0) return die("bad --concurrency: %s", optarg);
+            c->concurrency = (unsigned)v;
+            break;
+        case O_PREFIX:
+            if (strlen(optarg) > SIM_EP_MAX - 12) return die("--ep-prefix too long: %s", optarg);
+            c->ep_prefix = optarg;
+            break;
+        case O_START:
+            if (parse_uint(optarg, 1000000000, &v)) return die("bad --start-index: %s", optarg);
+            c->start_index = (unsigned)v;
+            break;
+        case O_RATE: {
+            char *end;
+            c->rate = strtod(optarg, &end);
+            if (*end || !(c->rate >= 0)) return die("bad --rate: %s", optarg);
+            break;
+        }
+        case O_THREADS:
+            if (parse_uint(optarg, SIM_MAX_THREADS, &v) || v == 0) return die("bad --threads: %s", optarg);
+            c->threads = (unsigned)v;
+            break;
+        case O_PID:
+            if (parse_uint(optarg, 4194304, &v) || v == 0) return die("bad --server-pid: %s", optarg);
+            c->server_pid = (pid_t)v;
+            break;
+        case O_PRINT: o->print_devices = 1; break;
+        case 'q': c->quiet = 1; break;
+        case 'v': c->verbose = 1; break;
+        case 'h': fputs(usage_text, stdout); exit(0);
+        default: return 2;
+        }
+    }
+    if (optind < argc) return die("unexpected argument: %s", argv[optind]);
+    return 0;
+}
+
+/* Consistency checks and defaults that depend on several options. */
+static int finish_cfg(sim_cfg_t *c, opts_t *o)
+{
+    if (!o->have_server) return die("--server is required%s", "");
+    if (o->secure && c->sec == SIM_SEC_NOSEC)
+        return die("coaps:// needs --psk-key, --rpk-key or --cert/--key%s", "");
+    if (!o->secure) c->sec = SIM_SEC_NOSEC;
+    if (c->sec == SIM_SEC_X509 && !c->key) return die("--cert needs --key%s", "");
+    if (c->ep_prefix && o->ep_set) return die("--ep and --ep-prefix exclude each other%s", "");
+    if (c->count > 1 && !c->ep_prefix)
+        c->ep_prefix = o->ep_set ? c->ep : "sim-"; /* --ep dev --count 3: dev0.. */
+    if (!c->psk_identity[0]) c->psk_identity_ep = 1;
+    if (!o->bs_inst_set) c->bs_inst = c->dialect == SIM_DIALECT_ANJAY ? 1 : 0;
+    if (c->dialect == SIM_DIALECT_WAKAAMA) c->store_flags |= SIM_ST_DEL_404;
+    if (c->minor == 0) c->pct = -1, c->store_flags |= SIM_ST_LWM2M10;
+    if (c->pct >= 0 && !sim_fmt_available((uint16_t)c->pct))
+        fprintf(stderr, "bsd-sim: warning: pct=%d but this build has no codec for it\n", c->pct);
+    if (c->concurrency > c->count) c->concurrency = c->count;
+    if (c->threads > c->concurrency) c->threads = c->concurrency;
+    return 0;
+}
+
+/* A devices-file value in double quotes (lex.h escapes " and \\). */
+static void print_quoted(const char *v)
+{
+    putchar('"');
+    for (; *v; v++) {
+        if (*v == '"' || *v == '\\') putchar('\\');
+        putchar(*v);
+    }
+    putchar('"');
+}
+
+static void print_hex(const uint8_t *b, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        printf("%02x", b[i]);
+}
+
+/* The daemon's devices-file lines for the devices of this run (PSK: the
+ * shared key; RPK: the key's SPKI, so only one device makes sense). */
+static void print_devices(const sim_cfg_t *c)
+{
+    for (unsigned i = 0; i < c->count; i++) {
+        char ep[SIM_EP_MAX + 1];
+        if (c->ep_prefix)
+            snprintf(ep, sizeof(ep), "%s%u", c->ep_prefix, c->start_index + i);
+        else
+            snprintf(ep, sizeof(ep), "%s", c->ep);
+        print_quoted(ep);
+        switch (c->sec) {
+        case SIM_SEC_PSK:
+            printf(" psk identity=");
+            print_quoted(c->psk_identity_ep ? ep : c->psk_identity);
+            printf(" key=");
+            print_hex(c->psk_key, c->psk_key_len);
+            break;
+        case SIM_SEC_RPK:
+            printf(" rpk spki=");
+            print_hex(c->cred, c->cred_len);
+            break;
+        case SIM_SEC_X509:
+            printf(" x509 cn=");
+            print_quoted(ep);
+            break;
+        default: printf(" nosec allow=127.0.0.1/32,::1/128"); break;
+        }
+        putchar('\n');
+    }
+}
+
+static void *thread_main(void *arg)
+{
+    sim_loop_t *l = arg;
+    if (sim_loop_run(l) != 0) fprintf(stderr, "bsd-sim: loop: %s\n", l->err);
+    return NULL;
+}
+
+int main(int argc, char **argv)
+{
+    static sim_cfg_t cfg;
+    opts_t o = {0};
+    cfg.minor = 1;
+    cfg.pct = COAP_CF_SENML_CBOR;
+    cfg.block = SIM_DEFAULT_BLOCK;
+    cfg.timeout_ms = 30000;
+    cfg.ep = "sim";
+    cfg.count = cfg.concurrency = cfg.threads = 1;
+    cfg.accept_cf[0] = COAP_CF_LWM2M_TLV, cfg.accept_cf[1] = COAP_CF_SENML_JSON,
+    cfg.accept_cf[2] = COAP_CF_SENML_CBOR;
+    cfg.naccept = 3;
+    cfg.expect_mask = 1u << SIM_OUT_FINISHED | 1u << SIM_OUT_BSPACK_FINISHED;
+    int r = parse_args(argc, argv, &cfg, &o);
+    if (r == 0) r = finish_cfg(&cfg, &o);
+    if (r != 0) return r;
+    log_set_level(cfg.verbose ? BSD_LOG_DEBUG : BSD_LOG_WARN);
+    signal(SIGPIPE, SIG_IGN);
+    struct sigaction sa = {.sa_handler = on_signal};
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    /* One socket per device in flight. */
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &rl);
+    }
+
+    char err[256];
+    sim_tls_t tls;
+    if (wolfSSL_Init() != WOLFSSL_SUCCESS) {
+        fprintf(stderr, "bsd-sim: wolfSSL_Init failed\n");
+        return 2;
+    }
+    if (sim_tls_init(&tls, &cfg, err, sizeof(err)) != 0) {
+        fprintf(stderr, "bsd-sim: %s\n", err);
+        return 2;
+    }
+    if (o.print_devices) {
+        print_devices(&cfg);
+        sim_tls_free(&tls);
+        return 0;
+    }
+    sim_report_t rep = {.out = cfg.quiet ? NULL : stdout};
+    pthread_mutex_init(&rep.mu, NULL);
+    if (o.dump) {
+        rep.dump = strcmp(o.dump, "-") == 0 ? stdout : fopen(o.dump, "w");
+        if (!rep.dump) {
+            fprintf(stderr, "bsd-sim: %s: %s\n", o.dump, strerror(errno));
+            return 2;
+        }
+    }
+    struct rusage ru0, ru1;
+    getrusage(RUSAGE_SELF, &ru0);
+    uint64_t cpu0 = 0, cpu1 = 0;
+    int have_cpu = cfg.server_pid && sim_proc_cpu_ticks(cfg.server_pid, &cpu0) == 0;
+    if (cfg.server_pid && !have_cpu)
+        fprintf(stderr, "bsd-sim: warning: cannot read /proc/%d/stat\n", (int)cfg.server_pid);
+
+    unsigned nt = cfg.threads;
+    sim_loop_t loops[SIM_MAX_THREADS];
+    pthread_t th[SIM_MAX_THREADS];
+    uint32_t seed = (uint32_t)getpid() ^ (uint32_t)time(NULL) * 2654435761u;
+    for (unsigned i = 0; i < nt; i++) {
+        sim_loop_t *l = &loops[i];
+        memset(l, 0, sizeof(*l));
+        l->cfg = &cfg, l->tls = &tls, l->rep = &rep, l->stop = &g_stop;
+        l->first = i, l->stride = nt;
+        l->total = cfg.count > i ? (cfg.count - i + nt - 1) / nt : 0;
+        l->conc = cfg.concurrency / nt + (i < cfg.concurrency % nt);
+        l->rate = cfg.rate / nt;
+        l->seed = seed + i * 0x9e3779b9u;
+    }
+    int failed = 0;
+    if (nt == 1) {
+        failed = sim_loop_run(&loops[0]) != 0;
+        if (failed) fprintf(stderr, "bsd-sim: %s\n", loops[0].err);
+    } else {
+        unsigned started = 0;
+        for (; started < nt; started++)
+            if (pthread_create(&th[started], NULL, thread_main, &loops[started]) != 0) break;
+        if (started < nt) {
+            fprintf(stderr, "bsd-sim: cannot start thread %u: stopping\n", started);
+            g_stop = 1;
+            failed = 1;
+        }
+        for (unsigned i = 0; i < started; i++)
+            pthread_join(th[i], NULL);
+    }
+    if (have_cpu && sim_proc_cpu_ticks(cfg.server_pid, &cpu1) != 0) have_cpu = 0;
+    getrusage(RUSAGE_SELF, &ru1);
+
+    sim_stats_t all;
+    memset(&all, 0, sizeof(all));
+    for (unsigned i = 0; i < nt; i++) {
+        if (sim_stats_merge(&all, &loops[i].st) != 0) failed = 1;
+        sim_stats_free(&loops[i].st);
+    }
+    uint64_t total = 0, good = 0;
+    for (int i = 0; i < SIM_OUT_COUNT; i++) {
+        total += all.outcomes[i];
+        if (cfg.expect_mask & (1u << i)) good += all.outcomes[i];
+    }
+    if (cfg.count > 1 || cfg.server_pid) {
+        sim_stats_print(stdout, &all, cfg.count, cfg.expect_mask, have_cpu ? cpu1 - cpu0 : UINT64_MAX);
+        /* Our own CPU, to tell whether the load generator was the bottleneck. */
+        double ms =
+            (double)(ru1.ru_utime.tv_sec - ru0.ru_utime.tv_sec + ru1.ru_stime.tv_sec - ru0.ru_stime.tv_sec) *
+                1e3 +
+            (double)(ru1.ru_utime.tv_usec - ru0.ru_utime.tv_usec + ru1.ru_stime.tv_usec -
+                     ru0.ru_stime.tv_usec) /
+                1e3;
+        printf("sim_cpu cpu_ms=%.0f per_device_ms=%.3f threads=%u\n", ms, ms / (double)cfg.count, nt);
+    }
+    fflush(stdout);
+    if (rep.dump && rep.dump != stdout) fclose(rep.dump);
+    sim_stats_free(&all);
+    sim_tls_free(&tls);
+    wolfSSL_Cleanup();
+    if (failed) return 2;
+    return total == cfg.count && good == total ? 0 : 1;
+}
