@@ -95,6 +95,17 @@ check "LwM2M 1.0 client (Zephyr dialect, no pct): finished" grep -q 'outcome=fin
 check "LwM2M 1.0: TLV, Read skipped, recorded as 1.0" \
     jtrue "$(rec_of dev-psk)" 'd["lwm2m"] == "1.0" and d["format"] == 11542 and any(s["op"] == "read" and s.get("skipped") for s in d["steps"])'
 
+# Every credential kind in every format (the factory plan; dev-x509-2 for X.509).
+for pct in 11542 110 112; do
+    sim --server "coaps://127.0.0.1:$port" --ep dev-rpk --rpk-key "$T_PKI/rpk-dev.key" --pct $pct
+    check "matrix: RPK x $pct finished with the planned account" factory_ok "$(DUMP)" dev-rpk
+    sim --server "coaps://127.0.0.1:$port" --ep dev-x509-2 --cert "$T_PKI/dev-x509-2.crt" \
+        --key "$T_PKI/dev-x509-2.key" --ca "$T_PKI/ca.crt" --pct $pct
+    check "matrix: X.509 x $pct finished with the planned account" factory_ok "$(DUMP)" dev-x509-2
+    sim --server "coap://127.0.0.1:$coap" --ep dev-nosec --pct $pct
+    check "matrix: NoSec x $pct finished with the planned account" factory_ok "$(DUMP)" dev-nosec
+done
+
 sim --server "coaps://127.0.0.1:$port" --ep dev-x509 --psk-identity dev-psk --psk-key $T_PSK_KEY --expect request-rejected
 check "ep naming another device than the PSK identity: 4.00" grep -q 'outcome=request-rejected' "$T_WORK/sim.out"
 sim --server "coap://127.0.0.1:$coap" --ep nobody --expect request-rejected
