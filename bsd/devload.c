@@ -8,6 +8,10 @@
 
 #include "bsd/util/devfile.h"
 
+_Static_assert(DEVFILE_NAME_CN == CREDS_NAME_CN && DEVFILE_NAME_SAN_DNS == CREDS_NAME_SAN_DNS &&
+                   DEVFILE_NAME_SAN_URI == CREDS_NAME_SAN_URI && DEVFILE_NAME_SAN_EMAIL == CREDS_NAME_SAN_EMAIL,
+               "devices file and credential store number certificate name types alike");
+
 creds_t *devload_creds(const char *path, char *err, size_t errcap)
 {
     devfile_t df;
@@ -42,7 +46,8 @@ creds_t *devload_creds(const char *path, char *err, size_t errcap)
             break;
         case DEVFILE_X509:
             d.kind = CREDS_X509;
-            d.cn = in->x509.cn;
+            d.x509_name = in->x509.name;
+            d.x509_name_type = (uint8_t)in->x509.name_type;
             d.has_fingerprint = in->x509.has_fingerprint;
             memcpy(d.fingerprint, in->x509.fingerprint, 32);
             break;

@@ -77,8 +77,9 @@ static size_t whoami(const worker_peer_t *peer, const creds_device_t *nosec, cha
                      addr);
     } else if (peer->auth->kind == CREDS_X509) {
         hex32(hx, peer->auth->cert_sha256);
-        n = snprintf(out, cap, "cred=x509 endpoint=%s cn=%s cert_sha256=%s peer=%s\n", peer->auth->endpoint,
-                     peer->auth->identity, hx, addr);
+        n = snprintf(out, cap, "cred=x509 endpoint=%s %s=%s cert_sha256=%s peer=%s\n", peer->auth->endpoint,
+                     creds_name_type_name((enum creds_name_type)peer->auth->name_type), peer->auth->identity, hx,
+                     addr);
     } else {
         n = snprintf(out, cap, "cred=%s endpoint=%s identity=%s peer=%s\n", creds_kind_name(peer->auth->kind),
                      peer->auth->endpoint, peer->auth->identity, addr);

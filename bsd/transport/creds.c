@@ -2,7 +2,7 @@
  * creds.c — hash-indexed, immutable-after-build credential store.
  *
  * One open-addressing table indexes every lookup key (endpoint, PSK identity,
- * SPKI, CN, fingerprint) with a kind tag; entries hold device indices, and
+ * SPKI, fingerprint, certificate name by type) with a kind tag; entries hold device indices, and
  * the key bytes are compared against the device record itself, so the table
  * costs 8 bytes per key. Lookups are O(1) and allocation-free: they run
  * inside wolfSSL callbacks on the worker threads.
@@ -13,7 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum idx_kind { IDX_EP = 1, IDX_PSK, IDX_SPKI, IDX_CN, IDX_FP };
+/* IDX_NAME + enum creds_name_type: one key space per certificate name type. */
+enum idx_kind { IDX_EP = 1, IDX_PSK, IDX_SPKI, IDX_FP, IDX_NAME };
 
 typedef struct slot {
     uint32_t hash; /* 0 = empty; the kind is mixed in */
@@ -56,15 +57,16 @@ static int key_of(const creds_device_t *d, int kind, const void **p, size_t *n)
         *p = d->spki;
         *n = d->spki_len;
         return 1;
-    case IDX_CN:
-        if (d->kind != CREDS_X509 || !d->cn) return 0;
-        *p = d->cn;
-        *n = strlen(d->cn);
-        return 1;
     case IDX_FP:
         if (d->kind != CREDS_X509 || !d->has_fingerprint) return 0;
         *p = d->fingerprint;
         *n = 32;
+        return 1;
+    }
+    if (kind >= IDX_NAME && kind < IDX_NAME + CREDS_NAME_TYPES && d->kind == CREDS_X509 && d->x509_name &&
+        d->x509_name_type == kind - IDX_NAME) {
+        *p = d->x509_name;
+        *n = strlen(d->x509_name);
         return 1;
     }
     return 0;
@@ -155,7 +157,7 @@ static void dev_clear(creds_device_t *d)
     free(d->endpoint);
     free(d->psk_identity);
     free(d->spki);
-    free(d->cn);
+    free(d->x509_name);
     /* explicit_bzero survives dead-store elimination: keys must not linger. */
     explicit_bzero(d, sizeof(*d));
 }
@@ -197,7 +199,8 @@ int creds_add(creds_t *c, const creds_device_t *in)
         if (!in->spki || in->spki_len == 0) return CREDS_ERR_INVALID;
         break;
     case CREDS_X509:
-        if (!in->cn && !in->has_fingerprint) return CREDS_ERR_INVALID;
+        if ((!in->x509_name && !in->has_fingerprint) || in->x509_name_type >= CREDS_NAME_TYPES)
+            return CREDS_ERR_INVALID;
         break;
     case CREDS_NOSEC:
         if (in->nprefixes == 0) return CREDS_ERR_INVALID;
@@ -215,14 +218,14 @@ int creds_add(creds_t *c, const creds_device_t *in)
     *d = *in;
     d->endpoint = dup_str(in->endpoint, CREDS_MAX_ENDPOINT);
     d->psk_identity = in->kind == CREDS_PSK ? dup_str(in->psk_identity, CREDS_MAX_PSK_IDENTITY) : NULL;
-    d->cn = in->kind == CREDS_X509 && in->cn ? dup_str(in->cn, CREDS_MAX_CN) : NULL;
+    d->x509_name = in->kind == CREDS_X509 && in->x509_name ? dup_str(in->x509_name, CREDS_MAX_CN) : NULL;
     d->spki = NULL;
     if (in->kind == CREDS_RPK) {
         d->spki = malloc(in->spki_len);
         if (d->spki) memcpy(d->spki, in->spki, in->spki_len);
     }
     int bad = !d->endpoint || (in->kind == CREDS_PSK && !d->psk_identity) ||
-              (in->kind == CREDS_X509 && in->cn && !d->cn) || (in->kind == CREDS_RPK && !d->spki);
+              (in->kind == CREDS_X509 && in->x509_name && !d->x509_name) || (in->kind == CREDS_RPK && !d->spki);
     if (bad) {
         dev_clear(d);
         return CREDS_ERR_INVALID;
@@ -230,7 +233,7 @@ int creds_add(creds_t *c, const creds_device_t *in)
     uint32_t idx = (uint32_t)c->ndevs;
     size_t used_before = c->used;
     int r = 0;
-    static const int kinds[] = {IDX_EP, IDX_PSK, IDX_SPKI, IDX_CN, IDX_FP};
+    const int kinds[] = {IDX_EP, IDX_PSK, IDX_SPKI, IDX_FP, IDX_NAME + d->x509_name_type};
     for (size_t k = 0; k < sizeof(kinds) / sizeof(kinds[0]) && !r; k++)
         r = insert(c, kinds[k], idx);
     if (r) {
@@ -283,9 +286,22 @@ const creds_device_t *creds_find_spki(const creds_t *c, const uint8_t *spki, siz
     return lookup(c, IDX_SPKI, spki, len);
 }
 
-const creds_device_t *creds_find_cn(const creds_t *c, const char *cn, size_t len)
+const creds_device_t *creds_find_x509_name(const creds_t *c, enum creds_name_type type, const char *name,
+                                           size_t len)
 {
-    return lookup(c, IDX_CN, cn, len);
+    if ((unsigned)type >= CREDS_NAME_TYPES) return NULL;
+    return lookup(c, IDX_NAME + (int)type, name, len);
+}
+
+const char *creds_name_type_name(enum creds_name_type t)
+{
+    switch (t) {
+    case CREDS_NAME_CN: return "cn";
+    case CREDS_NAME_SAN_DNS: return "san_dns";
+    case CREDS_NAME_SAN_URI: return "san_uri";
+    case CREDS_NAME_SAN_EMAIL: return "san_email";
+    }
+    return "?";
 }
 
 const creds_device_t *creds_find_fingerprint(const creds_t *c, const uint8_t fp[32])

@@ -28,6 +28,10 @@
 #define CREDS_ERR_DUPLICATE (-2)
 #define CREDS_ERR_INVALID   (-3)
 
+/* Which certificate name binds an X.509 device. */
+enum creds_name_type { CREDS_NAME_CN = 0, CREDS_NAME_SAN_DNS, CREDS_NAME_SAN_URI, CREDS_NAME_SAN_EMAIL };
+#define CREDS_NAME_TYPES 4
+
 /* Kinds of credential; also the authentication kind of a session. */
 enum creds_kind { CREDS_NONE = 0, CREDS_PSK, CREDS_RPK, CREDS_X509, CREDS_NOSEC };
 
@@ -46,7 +50,8 @@ typedef struct creds_device {
     char *psk_identity; /* PSK identity; never contains NUL */
     uint8_t *spki;      /* RPK SubjectPublicKeyInfo DER */
     uint16_t spki_len;
-    char *cn;                /* X.509 subject CN bound to this device */
+    char *x509_name;         /* X.509 name bound to this device (CN or a SAN) */
+    uint8_t x509_name_type;  /* enum creds_name_type: where x509_name is found */
     uint8_t fingerprint[32]; /* X.509 SHA-256 of certificate DER */
     uint8_t has_fingerprint;
     creds_prefix_t prefixes[CREDS_MAX_PREFIXES]; /* NoSec allowed sources */
@@ -54,6 +59,9 @@ typedef struct creds_device {
 } creds_device_t;
 
 typedef struct creds creds_t;
+
+/* "cn", "san_dns", "san_uri", "san_email": as the devices file spells them. */
+const char *creds_name_type_name(enum creds_name_type t);
 
 /* Lower-case name of a credential kind ("psk", "rpk", "x509", "nosec",
  * "none"), as used in logs and diagnostics. */
@@ -67,9 +75,9 @@ void creds_free(creds_t *c);
 
 /*
  * Adds a copy of |d| (strings and buffers are copied). Indexes it by PSK
- * identity, SPKI, CN and fingerprint as the kind requires.
+ * identity, SPKI, (name type, name) and fingerprint as the kind requires.
  * Returns 0, CREDS_ERR_NOMEM, CREDS_ERR_DUPLICATE (endpoint, identity, SPKI,
- * CN or fingerprint already present) or CREDS_ERR_INVALID (bad lengths, NUL
+ * name of that type or fingerprint already present) or CREDS_ERR_INVALID (bad lengths, NUL
  * in a PSK identity).
  */
 int creds_add(creds_t *c, const creds_device_t *d);
@@ -81,7 +89,8 @@ size_t creds_count(const creds_t *c);
 const creds_device_t *creds_find_endpoint(const creds_t *c, const char *ep, size_t len);
 const creds_device_t *creds_find_psk(const creds_t *c, const char *identity, size_t len);
 const creds_device_t *creds_find_spki(const creds_t *c, const uint8_t *spki, size_t len);
-const creds_device_t *creds_find_cn(const creds_t *c, const char *cn, size_t len);
+const creds_device_t *creds_find_x509_name(const creds_t *c, enum creds_name_type type, const char *name,
+                                           size_t len);
 const creds_device_t *creds_find_fingerprint(const creds_t *c, const uint8_t fp[32]);
 
 /*

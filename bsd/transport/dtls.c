@@ -72,6 +72,43 @@ static int verify_rpk(dtls_hs_t *hs, const uint8_t *spki, size_t len)
     return 1;
 }
 
+/*
+ * Looks the leaf's names up: the subject CN and every dNSName, URI and
+ * rfc822Name subjectAltName, each in the key space of its type, so a device
+ * bound by san_uri is never found through a CN that happens to be equal.
+ * Exactly one device may match; two different devices are refused as
+ * ambiguous (a certificate must name one device).
+ */
+static const creds_device_t *find_by_names(dtls_hs_t *hs, DecodedCert *dc, int *type_out)
+{
+    const creds_device_t *found = NULL;
+    int ambiguous = 0;
+#define CONSIDER(type, p, n)                                                                                \
+    do {                                                                                                    \
+        const creds_device_t *d_ = (p) && (n) > 0 ? creds_find_x509_name(hs->creds, (type), (p), (size_t)(n)) \
+                                                  : NULL;                                                   \
+        if (d_ && found && d_ != found) ambiguous = 1;                                                      \
+        if (d_ && !found) {                                                                                 \
+            found = d_;                                                                                     \
+            *type_out = (type);                                                                             \
+        }                                                                                                   \
+    } while (0)
+    CONSIDER(CREDS_NAME_CN, dc->subjectCN, dc->subjectCNLen);
+    for (const DNS_entry *e = dc->altNames; e; e = e->next) {
+        if (e->type == ASN_DNS_TYPE) CONSIDER(CREDS_NAME_SAN_DNS, e->name, e->len);
+        else if (e->type == ASN_URI_TYPE)
+            CONSIDER(CREDS_NAME_SAN_URI, e->name, e->len);
+    }
+    for (const DNS_entry *e = dc->altEmailNames; e; e = e->next)
+        if (e->type == ASN_RFC822_TYPE) CONSIDER(CREDS_NAME_SAN_EMAIL, e->name, e->len);
+#undef CONSIDER
+    if (ambiguous) {
+        hs->auth->fail_reason = "certificate_names_several_devices";
+        return NULL;
+    }
+    return found;
+}
+
 static int verify_leaf(dtls_hs_t *hs, const uint8_t *der, size_t len)
 {
     DecodedCert dc;
@@ -83,17 +120,32 @@ static int verify_leaf(dtls_hs_t *hs, const uint8_t *der, size_t len)
         hs->auth->fail_reason = "certificate_unparsable";
         goto out;
     }
+    int type = CREDS_NAME_CN;
     const creds_device_t *d = creds_find_fingerprint(hs->creds, fp);
-    if (!d && dc.subjectCN && dc.subjectCNLen > 0)
-        d = creds_find_cn(hs->creds, dc.subjectCN, (size_t)dc.subjectCNLen);
     if (!d) {
-        hs->auth->fail_reason = "certificate_not_bound_to_device";
-        goto out;
+        d = find_by_names(hs, &dc, &type);
+        if (!d) {
+            if (!hs->auth->fail_reason) hs->auth->fail_reason = "certificate_not_bound_to_device";
+            goto out;
+        }
+        /* A device pinned to one certificate accepts no other, even one with its name. */
+        if (d->has_fingerprint) {
+            hs->auth->fail_reason = "certificate_fingerprint_mismatch";
+            goto out;
+        }
+    } else if (d->x509_name) {
+        type = d->x509_name_type;
     }
     hs->auth->kind = CREDS_X509;
     copy_str(hs->auth->endpoint, sizeof(hs->auth->endpoint), d->endpoint, strlen(d->endpoint));
-    if (dc.subjectCN && dc.subjectCNLen > 0)
-        copy_str(hs->auth->identity, sizeof(hs->auth->identity), dc.subjectCN, (size_t)dc.subjectCNLen);
+    /* The identity logged is the name the device is bound by. */
+    hs->auth->name_type = (uint8_t)type;
+    if (type == CREDS_NAME_CN) {
+        if (dc.subjectCN && dc.subjectCNLen > 0)
+            copy_str(hs->auth->identity, sizeof(hs->auth->identity), dc.subjectCN, (size_t)dc.subjectCNLen);
+    } else {
+        copy_str(hs->auth->identity, sizeof(hs->auth->identity), d->x509_name, strlen(d->x509_name));
+    }
     memcpy(hs->auth->cert_sha256, fp, 32);
     ok = 1;
 out:

@@ -33,7 +33,8 @@
 typedef struct dtls_auth {
     enum creds_kind kind;                      /* CREDS_NONE until authenticated */
     char endpoint[CREDS_MAX_ENDPOINT + 1];     /* device bound to the credential */
-    char identity[CREDS_MAX_PSK_IDENTITY + 1]; /* PSK identity or cert CN */
+    char identity[CREDS_MAX_PSK_IDENTITY + 1]; /* PSK identity, or the certificate name bound */
+    uint8_t name_type;                         /* X.509: enum creds_name_type of |identity| */
     uint8_t spki_sha256[32];                   /* RPK: SHA-256 of the SubjectPublicKeyInfo */
     uint8_t cert_sha256[32];                   /* X.509: SHA-256 of the leaf certificate */
     const char *fail_reason;                   /* static string when authentication failed */

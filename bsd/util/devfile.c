@@ -4,7 +4,7 @@
  *
  * Lines are split and values unquoted by lex.c; SPKI bytes and spki_file
  * content are checked and decoded by spki.c.  Uniqueness (endpoint, PSK
- * identity, SPKI, CN, fingerprint) is checked while loading with temporary
+ * identity, SPKI, certificate name, fingerprint) is checked while loading with temporary
  * hash sets, so a million devices load in linear time; the sets are dropped
  * afterwards — the transport layer builds its own lookup tables.
  *
@@ -30,7 +30,10 @@
 _Static_assert(DEVFILE_SPKI_MAX == SPKI_MAX, "devfile.h and spki.h agree on the SPKI size");
 
 /* Uniqueness sets. */
-enum { DD_ENDPOINT, DD_IDENTITY, DD_SPKI, DD_CN, DD_FINGERPRINT, DD_NSETS };
+enum { DD_ENDPOINT, DD_IDENTITY, DD_SPKI, DD_CN, DD_SAN_DNS, DD_SAN_URI, DD_SAN_EMAIL, DD_FINGERPRINT, DD_NSETS };
+_Static_assert(DD_SAN_DNS - DD_CN == DEVFILE_NAME_SAN_DNS && DD_SAN_URI - DD_CN == DEVFILE_NAME_SAN_URI &&
+                   DD_SAN_EMAIL - DD_CN == DEVFILE_NAME_SAN_EMAIL,
+               "one uniqueness set per certificate name type, in DEVFILE_NAME_* order");
 
 /* Open-addressing set of device indexes (+1; 0 = empty slot). */
 typedef struct devfile_set {
@@ -48,6 +51,9 @@ enum {
     DA_CN = 1u << 4,
     DA_FINGERPRINT = 1u << 5,
     DA_ALLOW = 1u << 6,
+    DA_SAN_DNS = 1u << 7,
+    DA_SAN_URI = 1u << 8,
+    DA_SAN_EMAIL = 1u << 9,
 };
 
 struct devfile_attr {
@@ -62,6 +68,9 @@ static const struct devfile_attr devfile_attrs[] = {
     {"spki", DA_SPKI, DEVFILE_RPK},
     {"spki_file", DA_SPKI_FILE, DEVFILE_RPK},
     {"cn", DA_CN, DEVFILE_X509},
+    {"san_dns", DA_SAN_DNS, DEVFILE_X509},
+    {"san_uri", DA_SAN_URI, DEVFILE_X509},
+    {"san_email", DA_SAN_EMAIL, DEVFILE_X509},
     {"fingerprint", DA_FINGERPRINT, DEVFILE_X509},
     {"allow", DA_ALLOW, DEVFILE_NOSEC},
 };
@@ -98,7 +107,7 @@ static void devfile_device_clear(devfile_device_t *d)
         break;
     case DEVFILE_RPK: free(d->rpk.spki); break;
     case DEVFILE_X509:
-        if (d->x509.cn != NULL && d->x509.cn != d->endpoint) free(d->x509.cn);
+        if (d->x509.name != NULL && d->x509.name != d->endpoint) free(d->x509.name);
         break;
     case DEVFILE_NOSEC: free(d->nosec.allow); break;
     default: break;
@@ -134,8 +143,11 @@ static void devfile_unique_key(const devfile_device_t *d, int set, const void **
         *n = d->rpk.spki_len;
         return;
     case DD_CN:
-        *p = d->x509.cn;
-        *n = strlen(d->x509.cn);
+    case DD_SAN_DNS:
+    case DD_SAN_URI:
+    case DD_SAN_EMAIL:
+        *p = d->x509.name;
+        *n = strlen(d->x509.name);
         return;
     default:
         *p = d->x509.fingerprint;
@@ -414,12 +426,27 @@ static int devfile_attr_value(struct devfile_ctx *c, unsigned line, unsigned aco
         return 0;
     }
     case DA_CN:
-        r = devfile_check_text(c, line, "cn", DEVFILE_CN_MAX);
+    case DA_SAN_DNS:
+    case DA_SAN_URI:
+    case DA_SAN_EMAIL: {
+        int type = a->bit == DA_CN         ? DEVFILE_NAME_CN
+                   : a->bit == DA_SAN_DNS ? DEVFILE_NAME_SAN_DNS
+                   : a->bit == DA_SAN_URI ? DEVFILE_NAME_SAN_URI
+                                          : DEVFILE_NAME_SAN_EMAIL;
+        if (d->x509.name != NULL)
+            return lex_fail(&c->e, line, acol, "give one certificate name: cn, san_dns, san_uri or san_email");
+        r = devfile_check_text(c, line, a->name, DEVFILE_CN_MAX);
         if (r < 0) return r;
-        d->x509.cn = strndup(v->s, v->len);
-        if (d->x509.cn == NULL) return -ENOMEM;
-        c->cols[DD_CN] = acol;
+        if (type == DEVFILE_NAME_SAN_URI && (memchr(v->s, ':', v->len) == NULL || v->s[0] == ':'))
+            return lex_fail(&c->e, line, v->start_col, "san_uri must be an absolute URI (scheme:...)");
+        if (type == DEVFILE_NAME_SAN_EMAIL && memchr(v->s, '@', v->len) == NULL)
+            return lex_fail(&c->e, line, v->start_col, "san_email must be an e-mail address (local@domain)");
+        d->x509.name = strndup(v->s, v->len);
+        if (d->x509.name == NULL) return -ENOMEM;
+        d->x509.name_type = type;
+        c->cols[DD_CN + type] = acol;
         return 0;
+    }
     case DA_FINGERPRINT: c->cols[DD_FINGERPRINT] = acol; return devfile_parse_fingerprint(c, line, d);
     case DA_ALLOW: return devfile_parse_allow(c, line, d);
     default: return lex_fail(&c->e, line, acol, "internal error: unhandled attribute");
@@ -458,13 +485,18 @@ static int devfile_commit(struct devfile_ctx *c, unsigned line, devfile_device_t
     uint32_t idx = (uint32_t)c->count;
     c->dev[idx] = *d;
 
-    static const char *const what[DD_NSETS] = {"endpoint", "PSK identity", "SPKI", "cn", "fingerprint"};
+    static const char *const what[DD_NSETS] = {"endpoint", "PSK identity", "SPKI",    "cn",
+                                               "san_dns",  "san_uri",      "san_email", "fingerprint"};
+    bool x509 = d->kind == DEVFILE_X509;
     bool in_set[DD_NSETS] = {
         true,
         d->kind == DEVFILE_PSK,
         d->kind == DEVFILE_RPK,
-        d->kind == DEVFILE_X509,
-        d->kind == DEVFILE_X509 && d->x509.has_fingerprint,
+        x509 && d->x509.name_type == DEVFILE_NAME_CN,
+        x509 && d->x509.name_type == DEVFILE_NAME_SAN_DNS,
+        x509 && d->x509.name_type == DEVFILE_NAME_SAN_URI,
+        x509 && d->x509.name_type == DEVFILE_NAME_SAN_EMAIL,
+        x509 && d->x509.has_fingerprint,
     };
     for (int s = 0; s < DD_NSETS; s++) {
         if (!in_set[s]) continue;
@@ -588,7 +620,7 @@ static int devfile_parse_line(struct devfile_ctx *c, lex_line_t *l)
         }
         break;
     case DEVFILE_X509:
-        if (d.x509.cn == NULL) d.x509.cn = d.endpoint;
+        if (d.x509.name == NULL) d.x509.name = d.endpoint; /* name_type stays CN */
         break;
     case DEVFILE_NOSEC:
         if (!(seen & DA_ALLOW)) {

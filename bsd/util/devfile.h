@@ -6,7 +6,8 @@
  *
  *   <endpoint> psk   [identity=<text>] key=<hex>
  *   <endpoint> rpk   spki=<hex DER> | spki_file=<path to PEM or DER>
- *   <endpoint> x509  [cn=<text>] [fingerprint=<sha-256 hex>]
+ *   <endpoint> x509  [cn=<text> | san_dns=<text> | san_uri=<text> | san_email=<text>]
+ *                    [fingerprint=<sha-256 hex>]
  *   <endpoint> nosec allow=<addr or prefix>[,<addr or prefix>...]
  *
  * This file only parses and checks; the lookup tables used during handshakes
@@ -46,6 +47,12 @@
 #define DEVFILE_X509  3 /* DTLS with a client certificate */
 #define DEVFILE_NOSEC 4 /* plain CoAP from allowed source addresses */
 
+/* Which certificate name binds an X.509 device (values equal creds.h's). */
+#define DEVFILE_NAME_CN        0 /* subject commonName (default) */
+#define DEVFILE_NAME_SAN_DNS   1 /* subjectAltName dNSName */
+#define DEVFILE_NAME_SAN_URI   2 /* subjectAltName uniformResourceIdentifier */
+#define DEVFILE_NAME_SAN_EMAIL 3 /* subjectAltName rfc822Name */
+
 /* An address prefix a NoSec device may send from. */
 typedef struct devfile_cidr {
     int family;       /* AF_INET or AF_INET6 */
@@ -55,7 +62,7 @@ typedef struct devfile_cidr {
 
 /*
  * One device.  All strings are NUL-terminated and owned by the devfile_t; a
- * defaulted psk.identity or x509.cn points at the endpoint string.
+ * defaulted psk.identity or x509.name points at the endpoint string.
  */
 typedef struct devfile_device {
     char *endpoint; /* endpoint client name, 1..255 printable ASCII, no space */
@@ -73,7 +80,8 @@ typedef struct devfile_device {
             size_t spki_len; /* 1..512 */
         } rpk;
         struct {
-            char *cn;                                     /* subject CN to match (default: endpoint) */
+            char *name;                                   /* certificate name to match (default: endpoint) */
+            int name_type;                                /* DEVFILE_NAME_*: where |name| is looked for */
             bool has_fingerprint;                         /* fingerprint given */
             uint8_t fingerprint[DEVFILE_FINGERPRINT_LEN]; /* SHA-256 of the certificate DER */
         } x509;

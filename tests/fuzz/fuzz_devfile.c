@@ -32,7 +32,7 @@ static void check_device(const devfile_device_t *d)
         if (d->rpk.spki == NULL || d->rpk.spki_len == 0 || d->rpk.spki_len > DEVFILE_SPKI_MAX) abort();
         break;
     case DEVFILE_X509:
-        if (d->x509.cn == NULL || strlen(d->x509.cn) == 0 || strlen(d->x509.cn) > DEVFILE_CN_MAX) abort();
+        if (d->x509.name == NULL || strlen(d->x509.name) == 0 || strlen(d->x509.name) > DEVFILE_CN_MAX) abort();
         break;
     case DEVFILE_NOSEC:
         if (d->nosec.allow_count == 0 || d->nosec.allow_count > DEVFILE_ALLOW_MAX) abort();

@@ -21,6 +21,12 @@ PORT=$(t_free_port)
 # undecryptable, which DTLS drops silently (RFC 6347 §4.1.2.7), so the daemon
 # only gives up on that handshake when the deadline passes.
 T_EXTRA_CONFIG='dtls.handshake_timeout = 2s'
+cert_sha256() { openssl x509 -in "$1" -outform DER | sha256sum | cut -d' ' -f1; }
+# Devices bound by a subjectAltName, and one pinned to a certificate.
+T_EXTRA_DEVICES="dev-san-uri x509 san_uri=urn:dev:ops:acme-meter-0001
+dev-san-dns x509 san_dns=meter-0002.devices.example
+dev-san-mail x509 san_email=meter-0002@devices.example
+dev-pinned x509 fingerprint=$(cert_sha256 "$T_PKI/dev-pinned.crt")"
 t_config "$PORT"
 if t_start_daemon "$T_WORK/bsd.conf"; then pass "daemon starts"; else fail "daemon starts"; t_done; exit; fi
 
@@ -44,8 +50,6 @@ ossl() {
 no_session() { out_lacks 'cred=' && newlog_lacks 'event=dtls\.handshake\.ok'; }
 # checkout DESC REGEX: passes when the client output matches; shows the output
 # when it does not.
-# The DER SHA-256 of a PEM certificate, lowercase hex.
-cert_sha256() { openssl x509 -in "$1" -outform DER | sha256sum | cut -d' ' -f1; }
 show() { sed 's/^/#   /' "$OUT" | cat -v | head -n 8; }
 
 # ---- PSK, each accepted suite -------------------------------------------
@@ -98,6 +102,34 @@ OSSL_TIMEOUT=8
 check "wrong psk key: no whoami answer" out_lacks 'cred='
 check "  ... daemon logged dtls.handshake.failed for it" newlog_has 'event=dtls\.handshake\.failed '
 check "  ... and no dtls.handshake.ok" no_session
+
+# ---- certificate names: subjectAltName bindings and pinning --------------
+# dev-san-uri.crt has CN=factory-line-7 (no device's) and the URI SAN that
+# the device record names; the device is found by that SAN alone.
+ossl -cert "$T_PKI/dev-san-uri.crt" -key "$T_PKI/dev-san-uri.key" -CAfile "$T_PKI/ca.crt" \
+    -cipher ECDHE-ECDSA-AES128-CCM8
+checkout "x509 bound by san_uri: whoami says endpoint=dev-san-uri san_uri=urn:dev:ops:acme-meter-0001" \
+    "cred=x509 endpoint=dev-san-uri san_uri=urn:dev:ops:acme-meter-0001 cert_sha256=$(cert_sha256 "$T_PKI/dev-san-uri.crt") peer="
+# dev-san-multi.crt names two devices (one by its dNSName, one by its
+# rfc822Name): refused, the certificate must name exactly one device.
+ossl -cert "$T_PKI/dev-san-multi.crt" -key "$T_PKI/dev-san-multi.key" -CAfile "$T_PKI/ca.crt" \
+    -cipher ECDHE-ECDSA-AES128-CCM8
+checkout "certificate whose SANs name two devices: client gets alert 42 (bad_certificate)" "SSL alert number 42"
+check "  ... no whoami answer, no handshake.ok" no_session
+check "  ... daemon logged reason=certificate_names_several_devices" \
+    newlog_has 'event=dtls\.handshake\.failed .*reason=certificate_names_several_devices'
+# A device pinned by fingerprint: its certificate is accepted ...
+ossl -cert "$T_PKI/dev-pinned.crt" -key "$T_PKI/dev-pinned.key" -CAfile "$T_PKI/ca.crt" \
+    -cipher ECDHE-ECDSA-AES128-CCM8
+checkout "x509 pinned by fingerprint: whoami says endpoint=dev-pinned cn=dev-pinned" \
+    "cred=x509 endpoint=dev-pinned cn=dev-pinned cert_sha256=$(cert_sha256 "$T_PKI/dev-pinned.crt") peer="
+# ... and another valid certificate with the same CN is not.
+ossl -cert "$T_PKI/dev-pinned-2.crt" -key "$T_PKI/dev-pinned-2.key" -CAfile "$T_PKI/ca.crt" \
+    -cipher ECDHE-ECDSA-AES128-CCM8
+checkout "same CN, other certificate than the pinned one: client gets alert 42 (bad_certificate)" "SSL alert number 42"
+check "  ... no whoami answer, no handshake.ok" no_session
+check "  ... daemon logged reason=certificate_fingerprint_mismatch" \
+    newlog_has 'event=dtls\.handshake\.failed .*reason=certificate_fingerprint_mismatch'
 
 ossl -cert "$T_PKI/dev-x509-expired.crt" -key "$T_PKI/dev-x509-expired.key" -CAfile "$T_PKI/ca.crt" \
     -cipher ECDHE-ECDSA-AES128-CCM8

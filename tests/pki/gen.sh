@@ -18,6 +18,14 @@
 #   dev-x509-2.crt/.key           client, CN=dev-x509-2, valid
 #   dev-x509-expired.crt/.key     client, CN=dev-x509-expired,
 #                                 valid 2020-01-01 .. 2021-01-01 only
+#   dev-san-uri.crt/.key          client, CN=factory-line-7 (no device's CN),
+#                                 SAN URI:urn:dev:ops:acme-meter-0001
+#   dev-san-multi.crt/.key        client, CN=factory-line-7, SAN
+#                                 DNS:meter-0002.devices.example and
+#                                 email:meter-0002@devices.example
+#   dev-pinned.crt/.key           client, CN=dev-pinned (register it by fingerprint)
+#   dev-pinned-2.crt/.key         client, CN=dev-pinned too: same name, another
+#                                 certificate
 #   rogue-ca.crt rogue-ca.key     a second CA that nobody trusts
 #   dev-x509-rogue.crt/.key       client, CN=dev-x509-rogue, signed by rogue-ca
 #   rpk-dev.key rpk-dev.pub.pem rpk-dev.spki.der rpk-dev.spki.hex
@@ -36,7 +44,7 @@
 # dates (`openssl x509 -not_before` arrived in 3.4).
 set -eu
 
-GEN_VERSION=2
+GEN_VERSION=3
 [ $# -eq 1 ] || { echo "usage: $0 OUTDIR" >&2; exit 2; }
 out=$1
 done_current() { [ "$(cat "$out/.done" 2>/dev/null)" = "tests/pki/gen.sh v$GEN_VERSION" ]; }
@@ -97,6 +105,22 @@ keyUsage = critical, digitalSignature
 extendedKeyUsage = clientAuth
 subjectKeyIdentifier = hash
 authorityKeyIdentifier = keyid
+
+[ ext_client_san_uri ]
+basicConstraints = critical, CA:FALSE
+keyUsage = critical, digitalSignature
+extendedKeyUsage = clientAuth
+subjectAltName = URI:urn:dev:ops:acme-meter-0001
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid
+
+[ ext_client_san_multi ]
+basicConstraints = critical, CA:FALSE
+keyUsage = critical, digitalSignature
+extendedKeyUsage = clientAuth
+subjectAltName = DNS:meter-0002.devices.example, email:meter-0002@devices.example
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid
 EOF
 
 genkey() { # NAME
@@ -142,6 +166,14 @@ rpk server
 for ep in dev-x509 dev-x509-2; do
     genkey "$ep"
     issue "$ep" "/CN=$ep" ext_client ca "$LEAF_START" "$LEAF_END"
+done
+genkey dev-san-uri
+issue dev-san-uri "/CN=factory-line-7" ext_client_san_uri ca "$LEAF_START" "$LEAF_END"
+genkey dev-san-multi
+issue dev-san-multi "/CN=factory-line-7" ext_client_san_multi ca "$LEAF_START" "$LEAF_END"
+for c in dev-pinned dev-pinned-2; do
+    genkey "$c"
+    issue "$c" "/CN=dev-pinned" ext_client ca "$LEAF_START" "$LEAF_END"
 done
 genkey dev-x509-expired
 issue dev-x509-expired "/CN=dev-x509-expired" ext_client ca "$EXPIRED_START" "$EXPIRED_END"

@@ -122,7 +122,7 @@ START_TEST(rpk_and_x509)
     memset(&x, 0, sizeof(x));
     x.endpoint = "dev-x509";
     x.kind = CREDS_X509;
-    x.cn = "dev-x509";
+    x.x509_name = "dev-x509";
     x.has_fingerprint = 1;
     memset(x.fingerprint, 0xab, 32);
     ck_assert_int_eq(creds_add(c, &x), 0);
@@ -130,7 +130,24 @@ START_TEST(rpk_and_x509)
     spki[90] ^= 1; /* one bit off: no match (exact SPKI equality) */
     ck_assert_ptr_null(creds_find_spki(c, spki, sizeof(spki)));
     ck_assert_ptr_null(creds_find_spki(c, spki, sizeof(spki) - 1));
-    ck_assert_str_eq(creds_find_cn(c, "dev-x509", 8)->endpoint, "dev-x509");
+    ck_assert_str_eq(creds_find_x509_name(c, CREDS_NAME_CN, "dev-x509", 8)->endpoint, "dev-x509");
+    /* Each name type is its own key space: the same text as a SAN is another device. */
+    ck_assert_ptr_null(creds_find_x509_name(c, CREDS_NAME_SAN_DNS, "dev-x509", 8));
+    creds_device_t s = x;
+    s.endpoint = "dev-san";
+    s.x509_name = "dev-x509";
+    s.x509_name_type = CREDS_NAME_SAN_DNS;
+    s.has_fingerprint = 0;
+    ck_assert_int_eq(creds_add(c, &s), 0);
+    ck_assert_str_eq(creds_find_x509_name(c, CREDS_NAME_SAN_DNS, "dev-x509", 8)->endpoint, "dev-san");
+    ck_assert_str_eq(creds_find_x509_name(c, CREDS_NAME_CN, "dev-x509", 8)->endpoint, "dev-x509");
+    ck_assert_ptr_null(creds_find_x509_name(c, CREDS_NAME_SAN_URI, "dev-x509", 8));
+    ck_assert_ptr_null(creds_find_x509_name(c, (enum creds_name_type)7, "dev-x509", 8));
+    s.endpoint = "dev-san-2"; /* same (type, name): refused */
+    ck_assert_int_eq(creds_add(c, &s), CREDS_ERR_DUPLICATE);
+    s.x509_name_type = 9; /* no such type */
+    ck_assert_int_eq(creds_add(c, &s), CREDS_ERR_INVALID);
+    ck_assert_str_eq(creds_name_type_name(CREDS_NAME_SAN_EMAIL), "san_email");
     uint8_t fp[32];
     memset(fp, 0xab, 32);
     ck_assert_ptr_nonnull(creds_find_fingerprint(c, fp));

@@ -96,16 +96,16 @@ START_TEST(test_kinds)
 
     d = &df.devices[3];
     ck_assert_int_eq(d->kind, DEVFILE_X509);
-    ck_assert_str_eq(d->x509.cn, "ep-x509a");
+    ck_assert_str_eq(d->x509.name, "ep-x509a");
     ck_assert(!d->x509.has_fingerprint);
 
     d = &df.devices[4];
-    ck_assert_str_eq(d->x509.cn, "Device B");
+    ck_assert_str_eq(d->x509.name, "Device B");
     ck_assert(d->x509.has_fingerprint);
     ck_assert(d->x509.fingerprint[0] == 0x00 && d->x509.fingerprint[31] == 0xff);
 
     d = &df.devices[5];
-    ck_assert_str_eq(d->x509.cn, "ep-x509c");
+    ck_assert_str_eq(d->x509.name, "ep-x509c");
     ck_assert(d->x509.has_fingerprint);
     ck_assert(d->x509.fingerprint[10] == 0xaa && d->x509.fingerprint[31] == 0xfe);
 
@@ -133,6 +133,36 @@ START_TEST(test_kinds)
     devfile_free(&df);
     ck_assert_ptr_null(df.devices);
     ck_assert_uint_eq(df.count, 0);
+    devfile_free(&df);
+}
+END_TEST
+
+/* Certificate names: one per device, each type its own name space. */
+START_TEST(test_x509_names)
+{
+    devfile_t df;
+    ck_assert_int_eq(load(&df, "a x509 san_dns=m.example\n"
+                               "b x509 san_uri=urn:dev:ops:m fingerprint=" FP_HEX "\n"
+                               "c x509 san_email=m@example.com\n"
+                               "d x509 cn=m.example\n" /* same text as a's dNSName: another type */
+                               "m.example x509\n"),    /* default: cn = endpoint, clashes with d */
+                     -EINVAL);
+    ck_assert_str_eq(err, "t.dev:5:1: duplicate cn (also on line 4)");
+    ck_assert_int_eq(load(&df, "a x509 san_dns=m.example\n"
+                               "b x509 san_uri=urn:dev:ops:m fingerprint=" FP_HEX "\n"
+                               "c x509 san_email=m@example.com\n"
+                               "d x509 cn=m.example\n"),
+                     0);
+    ck_assert_uint_eq(df.count, 4);
+    ck_assert_int_eq(df.devices[0].x509.name_type, DEVFILE_NAME_SAN_DNS);
+    ck_assert_str_eq(df.devices[0].x509.name, "m.example");
+    ck_assert_int_eq(df.devices[1].x509.name_type, DEVFILE_NAME_SAN_URI);
+    ck_assert_str_eq(df.devices[1].x509.name, "urn:dev:ops:m");
+    ck_assert(df.devices[1].x509.has_fingerprint);
+    ck_assert_int_eq(df.devices[2].x509.name_type, DEVFILE_NAME_SAN_EMAIL);
+    ck_assert_str_eq(df.devices[2].x509.name, "m@example.com");
+    ck_assert_int_eq(df.devices[3].x509.name_type, DEVFILE_NAME_CN);
+    ck_assert_str_eq(df.devices[3].x509.name, "m.example");
     devfile_free(&df);
 }
 END_TEST
@@ -292,6 +322,18 @@ static const struct bad_case bad_cases[] = {
     {"a x509 cn=b\nb x509\n", "t.dev:2:1: duplicate cn (also on line 1)"},
     {"a x509 fingerprint=" FP_HEX "\nb x509 fingerprint=" FP_HEX "\n",
      "t.dev:2:8: duplicate fingerprint (also on line 1)"},
+    /* certificate names by subjectAltName */
+    {"a x509 cn=a san_dns=a.example\n", "t.dev:1:13: give one certificate name: cn, san_dns, san_uri or san_email"},
+    {"a x509 san_uri=urn:x san_email=a@b\n",
+     "t.dev:1:22: give one certificate name: cn, san_dns, san_uri or san_email"},
+    {"a x509 san_uri=no-scheme\n", "t.dev:1:16: san_uri must be an absolute URI (scheme:...)"},
+    {"a x509 san_uri=:x\n", "t.dev:1:16: san_uri must be an absolute URI (scheme:...)"},
+    {"a x509 san_email=nobody\n", "t.dev:1:18: san_email must be an e-mail address (local@domain)"},
+    {"a x509 san_dns=\n", "t.dev:1:16: san_dns must not be empty"},
+    {"a x509 san_dns=m.example\nb x509 san_dns=m.example\n", "t.dev:2:8: duplicate san_dns (also on line 1)"},
+    {"a x509 san_uri=urn:m\nb x509 san_uri=urn:m\n", "t.dev:2:8: duplicate san_uri (also on line 1)"},
+    {"a x509 san_email=m@x\nb x509 san_email=m@x\n", "t.dev:2:8: duplicate san_email (also on line 1)"},
+    {"a psk san_dns=x key=00\n", "t.dev:1:7: unknown attribute 'san_dns' for a psk device"},
 };
 
 static void bad_cases_init(void)
@@ -606,6 +648,7 @@ static Suite *devfile_suite(void)
     TCase *tc = tcase_create("good");
     tcase_add_test(tc, test_kinds);
     tcase_add_test(tc, test_empty);
+    tcase_add_test(tc, test_x509_names);
     tcase_add_test(tc, test_nosec_allowed);
     suite_add_tcase(s, tc);
 
