@@ -326,18 +326,23 @@ typedef struct res_info {
     int known;         /* the model lists it; otherwise the type follows the JSON */
     lwm2m_type_t type; /* LWM2M_T_NONE for executable resources */
     int multiple;      /* multiple-instance */
+    int bytes_ok;      /* String in v1.1 but Opaque in a later version: hex/base64 accepted */
 } res_info_t;
 
 /* The shared object model (lwm2m_objects.h), at version 1.1: the version
  * a Bootstrap-Server writes for LwM2M 1.1 clients. */
 static res_info_t model(uint16_t obj, uint16_t res)
 {
-    res_info_t ri = {0, LWM2M_T_NONE, 0};
+    res_info_t ri = {0, LWM2M_T_NONE, 0, 0};
     const lwm2m_obj_res_t *r = lwm2m_obj_res(obj, 1, 1, res);
     if (r) {
         ri.known = 1;
         ri.type = r->type;
         ri.multiple = r->multiple;
+        /* OSCORE v2.0 made its secrets and IDs Opaque: bytes are accepted and
+         * the engine writes them with the type of the client's version. */
+        const lwm2m_obj_res_t *r2 = lwm2m_obj_res(obj, 2, 0, res);
+        ri.bytes_ok = r->type == LWM2M_T_STRING && r2 && r2->type == LWM2M_T_OPAQUE;
     }
     return ri;
 }
@@ -479,7 +484,7 @@ static int put_typed(pctx_t *c, bs_planfile_plan_t *p, lwm2m_record_t *r, json_t
     } else {
         int hex = strcmp(key, "hex") == 0;
         long len;
-        if (ri->known && ri->type != LWM2M_T_OPAQUE) {
+        if (ri->known && ri->type != LWM2M_T_OPAQUE && !ri->bytes_ok) {
             rc = mismatch(c, ri, "Opaque");
             goto out;
         }

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "bsd/lwm2m/linkfmt.h"
+#include "bsd/lwm2m/lwm2m_objects.h"
 #include "bsd/lwm2m/senml_cbor.h"
 #include "bsd/lwm2m/senml_json.h"
 #include "bsd/lwm2m/tlv.h"
@@ -181,6 +182,8 @@ static void on_discover(bs_session_t *s, const uint8_t *body, size_t len)
             s->seen_ssid[o][i] = acc[i].has_ssid ? acc[i].ssid : 0;
         }
     }
+    /* Object 21's version decides the types of its secrets and IDs. */
+    s->oscore_listed = linkfmt_object_version(&doc, LWM2M_OBJ_OSCORE, &s->oscore_ver[0], &s->oscore_ver[1]) >= 0;
     /* The Bootstrap-Server account: the Security instance without ssid. */
     uint16_t bs[4];
     size_t nbs = linkfmt_find_bs_account(&doc, bs, 4);
@@ -258,6 +261,24 @@ static int build_request(bs_session_t *s, const bs_op_t *op, const lwm2m_path_t 
     return 0;
 }
 
+/*
+ * Writes an OSCORE (object 21) String or Opaque value with the type of the
+ * object version the client listed: a plan typed for one version then
+ * serves clients of the other (Master Secret, Sender/Recipient ID, Master
+ * Salt, ID Context are Strings in v1.x, Opaque in v2.0). The bytes are
+ * unchanged; a String that is not valid UTF-8 makes the SenML encoders
+ * refuse the write, which the record shows as a failed step.
+ */
+static void retype(bs_session_t *s, lwm2m_record_t *r)
+{
+    if (!s->oscore_listed || r->path.obj != LWM2M_OBJ_OSCORE || r->path.depth < 3) return;
+    if (r->v.type != LWM2M_T_STRING && r->v.type != LWM2M_T_OPAQUE) return;
+    const lwm2m_obj_res_t *def = lwm2m_obj_res(LWM2M_OBJ_OSCORE, s->oscore_ver[0], s->oscore_ver[1], r->path.res);
+    if (!def || (def->type != LWM2M_T_STRING && def->type != LWM2M_T_OPAQUE) || def->type == r->v.type) return;
+    r->v.type = def->type;
+    s->retyped = 1;
+}
+
 /* Encodes records [first, first + count) of |op| for a write to |path|. */
 static int encode_records(bs_session_t *s, const bs_op_t *op, const lwm2m_path_t *path, uint32_t first,
                           uint32_t count)
@@ -269,6 +290,7 @@ static int encode_records(bs_session_t *s, const bs_op_t *op, const lwm2m_path_t
     for (uint32_t i = 0; i < count; i++) {
         recs[i] = pl->recs[op->first_rec + first + i];
         if (recs[i].path.depth >= 2 && path->depth >= 2) recs[i].path.inst = path->inst;
+        retype(s, &recs[i]);
     }
     int n;
     switch (s->format) {
@@ -588,6 +610,9 @@ int bs_session_record_json(const bs_session_t *s, char *out, size_t cap)
         s->plan->name, (unsigned)s->plan->version, (unsigned)s->format, s->lwm2m_10 ? "1.0" : "1.1",
         s->placement ? "discover" : "blind", s->bs_account_inst, bs_outcome_name(s->outcome));
     if (s->reason) PUT(",\"reason\":\"%s\"", s->reason);
+    if (s->oscore_listed)
+        PUT(",\"oscore_object\":\"%u.%u\",\"retyped\":%s", (unsigned)s->oscore_ver[0], (unsigned)s->oscore_ver[1],
+            s->retyped ? "true" : "false");
     PUT(",\"steps\":[");
     for (size_t i = 0; i < s->nsteps; i++) {
         const bs_step_t *st = &s->steps[i];

@@ -20,6 +20,9 @@ openssl req -x509 -newkey rsa:4096 -nodes -keyout "$T_WORK/big.key" -subj /CN=lw
     -outform DER -out "$T_WORK/big.der" >/dev/null 2>&1
 bighex=$(od -An -tx1 -v "$T_WORK/big.der" | tr -d ' \n')
 
+# Plan "oscore" writes /21/0 typed for object 21 v2.0 (Opaque secret);
+# the secret is printable so that a v1.x client's String can carry it.
+oscsecret=$(printf '0123456789abcdef' | od -An -tx1 -v | tr -d ' \n')
 cat >"$T_WORK/plans.json" <<EOJ
 { "plans": [
   { "name": "vanish", "version": 1, "match": ["dev-psk-2"], "timeout": 2,
@@ -32,6 +35,15 @@ cat >"$T_WORK/plans.json" <<EOJ
         "4": {"hex": "$bighex"}, "10": 202}},
       {"op": "write", "path": "/1/slot:1", "values": {"0": 202, "1": 600, "6": false, "7": "U"}},
       {"op": "finish"} ] },
+  { "name": "oscore", "version": 1, "match": ["dev-osc"],
+    "operations": [
+      {"op": "discover"},
+      {"op": "delete", "path": "/0"}, {"op": "delete", "path": "/1"}, {"op": "delete", "path": "/21"},
+      {"op": "write", "path": "/0/slot:1", "values": {"0": "coap://lwm2m.example:5683", "2": 3, "10": 303,
+        "17": {"objlnk": "21:0"}}},
+      {"op": "write", "path": "/1/slot:1", "values": {"0": 303, "1": 300, "6": false, "7": "U"}},
+      {"op": "write", "path": "/21/0", "values": {"0": {"hex": "$oscsecret"}, "1": "c1", "2": "s1", "3": 10}},
+      {"op": "finish"} ] },
   { "name": "factory", "version": 3, "match": ["*"],
     "operations": [
       {"op": "discover"},
@@ -42,7 +54,8 @@ cat >"$T_WORK/plans.json" <<EOJ
       {"op": "write", "path": "/1/slot:1", "values": {"0": 101, "1": 300, "6": true, "7": "U"}},
       {"op": "finish"} ] } ] }
 EOJ
-T_EXTRA_DEVICES=$("$SIM" --server coaps://127.0.0.1:1 --count 200 --ep-prefix load- --psk-key $LOADKEY --print-devices)
+T_EXTRA_DEVICES="$("$SIM" --server coaps://127.0.0.1:1 --count 200 --ep-prefix load- --psk-key $LOADKEY --print-devices)
+dev-osc psk key=$LOADKEY"
 T_EXTRA_CONFIG="plans_file = $T_WORK/plans.json
 records_file = $T_WORK/records.jsonl
 dtls.handshake_rate = 0"
@@ -104,6 +117,24 @@ for pct in 11542 110 112; do
     check "matrix: X.509 x $pct finished with the planned account" factory_ok "$(DUMP)" dev-x509-2
     sim --server "coap://127.0.0.1:$coap" --ep dev-nosec --pct $pct
     check "matrix: NoSec x $pct finished with the planned account" factory_ok "$(DUMP)" dev-nosec
+done
+
+# Object 21 by the version the client lists: the plan's values (secret as
+# hex bytes, IDs as text) go to a v1.1 client as Strings and to a v2.0 one
+# as Opaque; the simulated client's store checks the types it receives.
+osc="--server coaps://127.0.0.1:$port --ep dev-osc --psk-identity dev-osc --psk-key $LOADKEY"
+for pct in 110 112 11542; do
+    sim $osc --pct $pct --oscore-ver 1.1
+    check "OSCORE object v1.1, pct=$pct: finished" grep -q 'outcome=finished' "$T_WORK/sim.out"
+    check "... /21/0 holds the secret and IDs as Strings" \
+        jtrue "$(DUMP)" 'd["instances"]["/21/0"]["0"] == "0123456789abcdef" and d["instances"]["/21/0"]["1"] == "c1"'
+    check "... the record says object 21 v1.1, retyped" \
+        jtrue "$(rec_of dev-osc)" 'd["outcome"] == "finished" and d["oscore_object"] == "1.1" and d["retyped"]'
+    sim $osc --pct $pct --oscore-ver 2.0
+    check "OSCORE object v2.0, pct=$pct: finished with Opaque values" \
+        jtrue "$(DUMP)" 'd["instances"]["/21/0"]["0"] == sys.argv[3] and d["instances"]["/21/0"]["1"] == "6331"' "$oscsecret"
+    check "... the record says object 21 v2.0, retyped (the IDs were given as text)" \
+        jtrue "$(rec_of dev-osc)" 'd["outcome"] == "finished" and d["oscore_object"] == "2.0" and d["retyped"]'
 done
 
 sim --server "coaps://127.0.0.1:$port" --ep dev-x509 --psk-identity dev-psk --psk-key $T_PSK_KEY --expect request-rejected

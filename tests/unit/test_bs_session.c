@@ -166,6 +166,67 @@ START_TEST(two_bs_accounts_both_avoided)
 }
 END_TEST
 
+/* discover; write /21/0 {0: "secret" as |t|, 1: "c1" as |t|, 3: 10}; finish.
+ * Returns the Write's SenML JSON payload (plan.format 110). */
+static void oscore_write(const char *discover, lwm2m_type_t t, char *payload, size_t cap)
+{
+    memset(&plan, 0, sizeof(plan));
+    snprintf(plan.name, sizeof(plan.name), "oscore");
+    plan.format = 110;
+    add_op(BS_OP_DISCOVER, lwm2m_path(0, 0, 0, 0, 0));
+    add_write(lwm2m_path(2, 21, 0, 0, 0));
+    add_str(21, 0, 0, "secret");
+    add_str(21, 0, 1, "c1");
+    add_int(21, 0, 3, 10);
+    plan.recs[0].v.type = t;
+    plan.recs[1].v.type = t;
+    add_op(BS_OP_FINISH, lwm2m_path(0, 0, 0, 0, 0));
+    ck_assert_int_eq(bs_session_start(&sess, &plan, 110, 1100, 1000, 7), 0);
+    coap_msg_t m = next_req(1000);
+    reply(&m, COAP_CONTENT, 40, discover, 1001);
+    m = next_req(1002);
+    path_is(&m, "/21/0");
+    ck_assert_uint_lt(m.payload_len, cap);
+    memcpy(payload, m.payload, m.payload_len);
+    payload[m.payload_len] = 0;
+    reply(&m, COAP_CHANGED, 0, NULL, 1003);
+    m = next_req(1004);
+    reply(&m, COAP_CHANGED, 0, NULL, 1005);
+    ck_assert_int_eq(sess.outcome, BS_OUTCOME_FINISHED);
+}
+
+/* Object 21's secrets and IDs: String in v1.x, Opaque in v2.0; the write
+ * follows the version the client's Discover reports, whatever the plan says. */
+START_TEST(oscore_object_version_retypes)
+{
+    char p[512], rec[2048];
+    /* v2.0 client, plan typed for 1.1 (String): written as Opaque ("vd", base64url). */
+    oscore_write("</>;lwm2m=1.2,</0/0>,</21>;ver=2.0", LWM2M_T_STRING, p, sizeof(p));
+    ck_assert_ptr_nonnull(strstr(p, "\"n\":\"0\",\"vd\":\"c2VjcmV0\""));
+    ck_assert_ptr_nonnull(strstr(p, "\"n\":\"1\",\"vd\":\"YzE\""));
+    ck_assert_ptr_nonnull(strstr(p, "\"n\":\"3\",\"v\":10"));
+    ck_assert_int_gt(bs_session_record_json(&sess, rec, sizeof(rec)), 0);
+    ck_assert_ptr_nonnull(strstr(rec, "\"oscore_object\":\"2.0\",\"retyped\":true"));
+    /* v1.1 client, plan typed for 2.0 (Opaque): written as String. */
+    oscore_write("</>;lwm2m=1.1,</0/0>,</21>;ver=1.1,</21/0>", LWM2M_T_OPAQUE, p, sizeof(p));
+    ck_assert_ptr_nonnull(strstr(p, "\"n\":\"0\",\"vs\":\"secret\""));
+    ck_assert_ptr_nonnull(strstr(p, "\"n\":\"1\",\"vs\":\"c1\""));
+    /* /21 listed without ver=: v1.0, String. */
+    oscore_write("</>;lwm2m=1.1,</0/0>,</21>", LWM2M_T_OPAQUE, p, sizeof(p));
+    ck_assert_ptr_nonnull(strstr(p, "\"vs\":\"secret\""));
+    /* The types already match: nothing retyped. */
+    oscore_write("</>;lwm2m=1.1,</0/0>,</21>;ver=1.1", LWM2M_T_STRING, p, sizeof(p));
+    ck_assert_ptr_nonnull(strstr(p, "\"vs\":\"secret\""));
+    ck_assert_int_gt(bs_session_record_json(&sess, rec, sizeof(rec)), 0);
+    ck_assert_ptr_nonnull(strstr(rec, "\"oscore_object\":\"1.1\",\"retyped\":false"));
+    /* /21 not listed: the plan's types go out unchanged, and the record says nothing. */
+    oscore_write("</>;lwm2m=1.1,</0/0>", LWM2M_T_OPAQUE, p, sizeof(p));
+    ck_assert_ptr_nonnull(strstr(p, "\"vd\":\"c2VjcmV0\""));
+    ck_assert_int_gt(bs_session_record_json(&sess, rec, sizeof(rec)), 0);
+    ck_assert_ptr_null(strstr(rec, "oscore_object"));
+}
+END_TEST
+
 START_TEST(record_json)
 {
     run_std("</>;lwm2m=1.1,</0/0>", "/0/1", "/1/0");
@@ -402,6 +463,7 @@ int main(void)
     tcase_add_test(tc, anjay_bs_at_1);
     tcase_add_test(tc, two_bs_accounts_both_avoided);
     tcase_add_test(tc, record_json);
+    tcase_add_test(tc, oscore_object_version_retypes);
     tcase_add_test(tc, write_error_stop_still_finishes);
     tcase_add_test(tc, write_error_continue);
     tcase_add_test(tc, retransmit_then_give_up);
