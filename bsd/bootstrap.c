@@ -144,20 +144,117 @@ static size_t answer(const coap_msg_t *m, uint8_t code, uint8_t *out, size_t cap
     return n > 0 ? (size_t)n : 0;
 }
 
-static void refuse_log(const worker_peer_t *peer, const char *why, const char *ep, size_t eplen,
-                       const char *bound)
+/* Writes |n| bytes of |p| as the inside of a JSON string: '"', '\\',
+ * control characters and every byte >= 0x80 as \u00XX (the claimed
+ * endpoint comes off the network and need not be UTF-8). Truncates to fit. */
+static void json_str(char *out, size_t cap, const char *p, size_t n)
 {
+    size_t j = 0;
+    for (size_t i = 0; i < n && j + 7 < cap; i++) {
+        unsigned char c = (unsigned char)p[i];
+        if (c == '"' || c == '\\') {
+            out[j++] = '\\';
+            out[j++] = (char)c;
+        } else if (c < 0x20 || c >= 0x7f) {
+            j += (size_t)snprintf(out + j, cap - j, "\\u%04x", c);
+        } else {
+            out[j++] = (char)c;
+        }
+    }
+    out[j] = 0;
+}
+
+/*
+ * Refusal accounting, per worker thread (no shared state): at most
+ * REFUSE_BURST refusals are logged and recorded at once, refilled at
+ * REFUSE_RATE per second, so a flood of unauthenticated Bootstrap-Requests
+ * on the plain-CoAP port cannot flood the log or the records file. The
+ * refusals left out are counted and reported in one line when logging
+ * resumes.
+ */
+#define REFUSE_RATE  100 /* per second and worker */
+#define REFUSE_BURST 200
+
+static _Thread_local uint64_t tl_refuse_at;      /* ms of the last refill */
+static _Thread_local uint32_t tl_refuse_tokens;  /* refusals that may still be written */
+static _Thread_local uint64_t tl_refuse_dropped; /* refusals not written since the last report */
+static _Thread_local uint8_t tl_refuse_init;
+
+static int refuse_allowed(uint64_t now)
+{
+    if (!tl_refuse_init) {
+        tl_refuse_init = 1;
+        tl_refuse_tokens = REFUSE_BURST;
+        tl_refuse_at = now;
+    }
+    if (now > tl_refuse_at) {
+        uint64_t add = (now - tl_refuse_at) * REFUSE_RATE / 1000;
+        if (add > 0) {
+            tl_refuse_tokens = add >= REFUSE_BURST || tl_refuse_tokens + add >= REFUSE_BURST
+                                   ? REFUSE_BURST
+                                   : tl_refuse_tokens + (uint32_t)add;
+            tl_refuse_at = now;
+        }
+    }
+    if (tl_refuse_tokens == 0) {
+        tl_refuse_dropped++;
+        return 0;
+    }
+    tl_refuse_tokens--;
+    if (tl_refuse_dropped) {
+        log_msg(BSD_LOG_WARN, "bootstrap.request.refused.suppressed", "count=%llu",
+                (unsigned long long)tl_refuse_dropped);
+        tl_refuse_dropped = 0;
+    }
+    return 1;
+}
+
+/*
+ * Logs a refused Bootstrap-Request and writes its record: outcome
+ * "unauthorized" when the request names no device the credential may
+ * bootstrap (unknown device, ep/identity mismatch, NoSec not allowed),
+ * "rejected" when the request itself is unusable (bad query or pct) or no
+ * plan serves the device. |ep| is what the request claimed as its endpoint
+ * (may be empty) or, for a bad query or pct, the offending text; |bound|
+ * the device the credential belongs to (may be empty).
+ */
+static void refuse(server_t *srv, const worker_peer_t *peer, uint64_t now, const char *why, const char *ep,
+                   size_t eplen, const char *bound)
+{
+    if (!refuse_allowed(now)) return;
+    static const char *const unauthorized[] = {"ep_missing_rpk",    "ep_missing_nosec", "ep_identity_mismatch",
+                                               "unknown_device",    "nosec_not_allowed",
+                                               "nosec_source_not_allowed"};
+    const char *outcome = "rejected";
+    for (size_t i = 0; i < sizeof(unauthorized) / sizeof(unauthorized[0]); i++)
+        if (strcmp(why, unauthorized[i]) == 0) outcome = "unauthorized";
+    int is_ep = strcmp(why, "bad_query") != 0 && strcmp(why, "bad_pct") != 0 && strcmp(why, "unsupported_pct") != 0 &&
+                strcmp(why, "plan_compile_failed") != 0;
     char a[64], q[LOG_QUOTE_SIZE(64)], bq[LOG_QUOTE_SIZE(64)];
+    udp_addr_str(peer->addr, a, sizeof(a));
     log_quote(q, sizeof(q), (const uint8_t *)ep, eplen > 64 ? 64 : eplen);
     log_quote(bq, sizeof(bq), (const uint8_t *)bound, strnlen(bound, 64));
-    log_msg(BSD_LOG_INFO, "bootstrap.request.refused", "peer=%s reason=%s ep=%s bound=%s",
-            udp_addr_str(peer->addr, a, sizeof(a)), why, q, bq);
+    log_msg(BSD_LOG_INFO, "bootstrap.request.refused", "peer=%s reason=%s ep=%s bound=%s", a, why, q, bq);
+    if (srv->records_fd < 0) return;
+    /* The record is about the authenticated device when there is one, else
+     * about the endpoint the request claimed. */
+    char epj[6 * 64 + 8], reqj[6 * 64 + 8], line[1400];
+    size_t blen = strnlen(bound, CREDS_MAX_ENDPOINT);
+    if (blen) json_str(epj, sizeof(epj), bound, blen);
+    else json_str(epj, sizeof(epj), is_ep ? ep : "", is_ep ? (eplen > 64 ? 64 : eplen) : 0);
+    json_str(reqj, sizeof(reqj), ep, eplen > 64 ? 64 : eplen);
+    int m = snprintf(line, sizeof(line),
+                     "{\"endpoint\":\"%s\",\"cred\":\"%s\",\"peer\":\"%s\",\"duration_ms\":0,"
+                     "\"outcome\":\"%s\",\"reason\":\"%s\",\"%s\":\"%s\",\"steps\":[]}\n",
+                     epj, creds_kind_name(peer->auth ? peer->auth->kind : CREDS_NOSEC), a, outcome, why,
+                     is_ep ? "requested_ep" : "detail", reqj);
+    if (m > 0 && (size_t)m < sizeof(line) && write(srv->records_fd, line, (size_t)m) != m)
+        log_msg(BSD_LOG_WARN, "bootstrap.record.write_failed", "endpoint=%s", q);
 }
 
 size_t bootstrap_request(server_t *srv, server_sess_t **ssp, const worker_peer_t *peer, const bsd_gen_t *gen,
                          const coap_msg_t *m, uint64_t now, uint8_t *out, size_t cap)
 {
-    (void)srv;
     const uint8_t *ep = NULL, *pct = NULL;
     size_t eplen = 0, pctlen = 0;
     /* Only ep and pct are defined for the Bootstrap-Request (§6.4.2). */
@@ -173,12 +270,12 @@ size_t bootstrap_request(server_t *srv, server_sess_t **ssp, const worker_peer_t
             pct = v;
             pctlen = vlen;
         } else {
-            refuse_log(peer, "bad_query", (const char *)o->val, o->len, "");
+            refuse(srv, peer, now, "bad_query", (const char *)o->val, o->len, "");
             return answer(m, COAP_BAD_REQUEST, out, cap);
         }
     }
     if (ep && memchr(ep, 0, eplen)) {
-        refuse_log(peer, "bad_query", "", 0, "");
+        refuse(srv, peer, now, "bad_query", "", 0, "");
         return answer(m, COAP_BAD_REQUEST, out, cap);
     }
     const creds_device_t *dev = NULL;
@@ -189,60 +286,60 @@ size_t bootstrap_request(server_t *srv, server_sess_t **ssp, const worker_peer_t
         if (!ep) {
             if (kind == CREDS_RPK) {
                 /* A raw key names no endpoint of its own (§5.2.6). */
-                refuse_log(peer, "ep_missing_rpk", "", 0, bound);
+                refuse(srv, peer, now, "ep_missing_rpk", "", 0, bound);
                 return answer(m, COAP_BAD_REQUEST, out, cap);
             }
             ep = (const uint8_t *)bound;
             eplen = strlen(bound);
         } else if (eplen != strlen(bound) || memcmp(ep, bound, eplen) != 0) {
-            refuse_log(peer, "ep_identity_mismatch", (const char *)ep, eplen, bound);
+            refuse(srv, peer, now, "ep_identity_mismatch", (const char *)ep, eplen, bound);
             return answer(m, COAP_BAD_REQUEST, out, cap);
         }
         dev = creds_find_endpoint(gen->creds, (const char *)ep, eplen);
     } else {
         kind = CREDS_NOSEC;
         if (!ep) {
-            refuse_log(peer, "ep_missing_nosec", "", 0, "");
+            refuse(srv, peer, now, "ep_missing_nosec", "", 0, "");
             return answer(m, COAP_BAD_REQUEST, out, cap);
         }
         dev = creds_find_endpoint(gen->creds, (const char *)ep, eplen);
         /* An unsecured request for a device with security configured, or
          * from outside its allow-list, is refused (Transport §5.3). */
         if (dev && (dev->kind != CREDS_NOSEC || !creds_prefix_match(dev, peer->addr))) {
-            refuse_log(peer, dev->kind != CREDS_NOSEC ? "nosec_not_allowed" : "nosec_source_not_allowed",
+            refuse(srv, peer, now, dev->kind != CREDS_NOSEC ? "nosec_not_allowed" : "nosec_source_not_allowed",
                        (const char *)ep, eplen, "");
             return answer(m, COAP_BAD_REQUEST, out, cap);
         }
     }
     if (!dev) {
-        refuse_log(peer, "unknown_device", (const char *)ep, eplen, "");
+        refuse(srv, peer, now, "unknown_device", (const char *)ep, eplen, "");
         return answer(m, COAP_BAD_REQUEST, out, cap);
     }
     unsigned long pctv = 0;
     if (pct) {
         for (size_t i = 0; i < pctlen; i++) {
             if (pct[i] < '0' || pct[i] > '9') {
-                refuse_log(peer, "bad_pct", (const char *)pct, pctlen, dev->endpoint);
+                refuse(srv, peer, now, "bad_pct", (const char *)pct, pctlen, dev->endpoint);
                 return answer(m, COAP_BAD_REQUEST, out, cap);
             }
             pctv = pctv * 10 + (unsigned long)(pct[i] - '0');
         }
         if (pctv != COAP_CF_SENML_JSON && pctv != COAP_CF_SENML_CBOR && pctv != COAP_CF_LWM2M_TLV) {
-            refuse_log(peer, "unsupported_pct", (const char *)pct, pctlen, dev->endpoint);
+            refuse(srv, peer, now, "unsupported_pct", (const char *)pct, pctlen, dev->endpoint);
             return answer(m, COAP_UNSUPPORTED_CONTENT_FORMAT, out, cap);
         }
     }
     const bs_planfile_t *pf = gen->app;
     const bs_planfile_plan_t *pp = pf ? bs_planfile_match(pf, dev->endpoint) : NULL;
     if (!pp) {
-        refuse_log(peer, "no_plan", dev->endpoint, strlen(dev->endpoint), dev->endpoint);
+        refuse(srv, peer, now, "no_plan", dev->endpoint, strlen(dev->endpoint), dev->endpoint);
         return answer(m, COAP_BAD_REQUEST, out, cap);
     }
     bs_plan_t *plan = malloc(sizeof(*plan));
     bs_session_t *bs = malloc(sizeof(*bs));
     char err[256];
     if (!plan || !bs || bs_planfile_compile(pp, dev->endpoint, plan, err, sizeof(err)) != 0) {
-        if (plan && bs) refuse_log(peer, "plan_compile_failed", err, strnlen(err, 200), dev->endpoint);
+        if (plan && bs) refuse(srv, peer, now, "plan_compile_failed", err, strnlen(err, 200), dev->endpoint);
         free(plan);
         free(bs);
         return answer(m, COAP_INTERNAL_SERVER_ERROR, out, cap);

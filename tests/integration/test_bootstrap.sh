@@ -80,14 +80,43 @@ check "the first session ends as replaced, recorded" grep -q '"endpoint":"dev-no
 # --- refusals ------------------------------------------------------------------------------
 j=$($UDP nosec-bootstrap 127.0.0.1 "$coap" dev-nosec 42)
 check "unsupported pct gets 4.15" [ "$(jget "$j" 'd["bs"]')" = "4.15" ]
+check "... recorded as rejected, with the pct given" \
+    jtrue "$(last_record)" 'd["outcome"] == "rejected" and d["reason"] == "unsupported_pct" and d["detail"] == "42" and d["steps"] == []'
 j=$($UDP nosec-bootstrap 127.0.0.1 "$coap" dev-unknown 11542)
 check "unknown device gets 4.00" [ "$(jget "$j" 'd["bs"]')" = "4.00" ]
 check "... logged with the reason" log_has 'bootstrap.request.refused .*reason=unknown_device ep="dev-unknown"'
+check "... recorded as unauthorized for the endpoint it claimed" \
+    jtrue "$(last_record)" 'd["outcome"] == "unauthorized" and d["reason"] == "unknown_device" and d["endpoint"] == "dev-unknown" and d["cred"] == "nosec" and d["peer"].startswith("127.0.0.1:")'
 j=$($UDP nosec-bootstrap 127.0.0.1 "$coap" dev-psk 11542)
 check "a PSK device over plain CoAP gets 4.00" [ "$(jget "$j" 'd["bs"]')" = "4.00" ]
 check "... logged as nosec_not_allowed" log_has 'reason=nosec_not_allowed ep="dev-psk"'
+check "... recorded as unauthorized" \
+    jtrue "$(last_record)" 'd["outcome"] == "unauthorized" and d["reason"] == "nosec_not_allowed" and d["endpoint"] == "dev-psk"'
 j=$(UDP_SRC=127.0.0.2 $UDP nosec-bootstrap 127.0.0.1 "$coap" dev-nosec 11542)
 check "the NoSec device from outside its allow-list gets 4.00" [ "$(jget "$j" 'd["bs"]')" = "4.00" ]
+# A flood of unauthenticated refusals cannot flood the records and the log:
+# each worker writes at most a burst of 200, refilled at 100/s, and reports
+# what it left out. 3000 requests leave well over 1000 unwritten whatever
+# the speed of this machine, short of taking 10 s to send them.
+before=$(wc -l <"$T_WORK/records.jsonl")
+python3 - "$coap" <<'PY'
+import socket, struct, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+for i in range(3000):
+    ep = b"ep=flood-%d" % i
+    msg = bytes([0x50, 2]) + struct.pack(">H", i) + bytes([0xb2]) + b"bs" + bytes([0x40 | len(ep)]) + ep
+    s.sendto(msg, ("127.0.0.1", int(sys.argv[1])))
+PY
+sleep 1.2
+$UDP nosec-bootstrap 127.0.0.1 "$coap" dev-unknown-2 11542 >/dev/null
+i=0
+while ! log_has 'bootstrap.request.refused.suppressed count=[0-9]+' && [ $i -lt 30 ]; do sleep 0.1; i=$((i + 1)); done
+n=$(($(wc -l <"$T_WORK/records.jsonl") - before))
+check "3000 refused requests in a burst: at most a bounded share is recorded ($n records)" [ "$n" -ge 1 ] && [ "$n" -le 1500 ]
+check "... and the daemon reports how many it left out" log_has 'bootstrap.request.refused.suppressed count=[0-9]+'
+check "... the daemon still serves a real device" \
+    [ "$($UDP nosec-bootstrap 127.0.0.1 "$coap" dev-nosec 11542 | python3 -c 'import json,sys; print(json.load(sys.stdin).get("finish"))')" = "2.04" ]
+
 # unknown query parameter: POST /bs?ep=dev-nosec&foo=1
 r=$($UDP send 127.0.0.1 "$coap" "$(python3 -c 'import sys; sys.path.insert(0, sys.argv[1]); import udp; print((bytes([0x40,2,0x12,0x35]) + udp.opt_encode([(11,b"bs"),(15,b"ep=dev-nosec"),(15,b"foo=1")])).hex())' "$BSD_SRCDIR/tests/lib")")
 check "an unknown query parameter gets 4.00" sh -c 'echo "$1" | grep -q "^60801235"' _ "$r"
@@ -101,6 +130,8 @@ bs_dtls() { # identity key query → the CoAP answer to POST /bs?QUERY, hex
 r=$(bs_dtls dev-psk "$T_PSK_KEY" "ep=dev-x509&pct=11542")
 check "DTLS: ep naming another device than the PSK identity gets 4.00" sh -c 'echo "$1" | grep -q "^60802222"' _ "$r"
 check "... logged with both names" log_has 'reason=ep_identity_mismatch ep="dev-x509" bound="dev-psk"'
+check "... recorded as unauthorized for the authenticated device, with the ep it claimed" \
+    jtrue "$(last_record)" 'd["outcome"] == "unauthorized" and d["reason"] == "ep_identity_mismatch" and d["endpoint"] == "dev-psk" and d["requested_ep"] == "dev-x509" and d["cred"] == "psk"'
 r=$(bs_dtls dev-psk "$T_PSK_KEY" "pct=11542")
 check "DTLS: no ep, the PSK identity names the device: 2.04" sh -c 'echo "$1" | grep -q "^60442222"' _ "$r"
 check "... and the daemon starts the session with a Discover (CON GET, Accept 40)" \
