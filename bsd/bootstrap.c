@@ -138,8 +138,8 @@ void bootstrap_sess_close(server_t *srv, server_sess_t *ss)
 static size_t answer(const coap_msg_t *m, uint8_t code, uint8_t *out, size_t cap)
 {
     coap_builder_t b;
-    coap_build_init(&b, out, cap, m->type == COAP_TYPE_CON ? COAP_TYPE_ACK : COAP_TYPE_NON, code, m->mid,
-                    m->token, m->tkl);
+    coap_build_init(&b, out, cap, m->type == COAP_TYPE_CON ? COAP_TYPE_ACK : COAP_TYPE_NON, code,
+                    m->type == COAP_TYPE_CON ? m->mid : server_next_mid(), m->token, m->tkl);
     int n = coap_build_finish(&b);
     return n > 0 ? (size_t)n : 0;
 }
@@ -169,8 +169,7 @@ static void json_str(char *out, size_t cap, const char *p, size_t n)
  * REFUSE_BURST refusals are logged and recorded at once, refilled at
  * REFUSE_RATE per second, so a flood of unauthenticated Bootstrap-Requests
  * on the plain-CoAP port cannot flood the log or the records file. The
- * refusals left out are counted and reported in one line when logging
- * resumes.
+ * first refusal left out is logged, and their count when logging resumes.
  */
 #define REFUSE_RATE  100 /* per second and worker */
 #define REFUSE_BURST 200
@@ -197,7 +196,9 @@ static int refuse_allowed(uint64_t now)
         }
     }
     if (tl_refuse_tokens == 0) {
-        tl_refuse_dropped++;
+        if (tl_refuse_dropped++ == 0)
+            log_msg(BSD_LOG_WARN, "bootstrap.request.refused.suppressing", "burst=%d rate_per_s=%d",
+                    REFUSE_BURST, REFUSE_RATE);
         return 0;
     }
     tl_refuse_tokens--;
@@ -222,14 +223,14 @@ static void refuse(server_t *srv, const worker_peer_t *peer, uint64_t now, const
                    size_t eplen, const char *bound)
 {
     if (!refuse_allowed(now)) return;
-    static const char *const unauthorized[] = {"ep_missing_rpk",    "ep_missing_nosec", "ep_identity_mismatch",
-                                               "unknown_device",    "nosec_not_allowed",
-                                               "nosec_source_not_allowed"};
+    static const char *const unauthorized[] = {"ep_missing_rpk",       "ep_missing_nosec",
+                                               "ep_identity_mismatch", "unknown_device",
+                                               "nosec_not_allowed",    "nosec_source_not_allowed"};
     const char *outcome = "rejected";
     for (size_t i = 0; i < sizeof(unauthorized) / sizeof(unauthorized[0]); i++)
         if (strcmp(why, unauthorized[i]) == 0) outcome = "unauthorized";
-    int is_ep = strcmp(why, "bad_query") != 0 && strcmp(why, "bad_pct") != 0 && strcmp(why, "unsupported_pct") != 0 &&
-                strcmp(why, "plan_compile_failed") != 0;
+    int is_ep = strcmp(why, "bad_query") != 0 && strcmp(why, "bad_pct") != 0 &&
+                strcmp(why, "unsupported_pct") != 0 && strcmp(why, "plan_compile_failed") != 0;
     char a[64], q[LOG_QUOTE_SIZE(64)], bq[LOG_QUOTE_SIZE(64)];
     udp_addr_str(peer->addr, a, sizeof(a));
     log_quote(q, sizeof(q), (const uint8_t *)ep, eplen > 64 ? 64 : eplen);
@@ -240,8 +241,10 @@ static void refuse(server_t *srv, const worker_peer_t *peer, uint64_t now, const
      * about the endpoint the request claimed. */
     char epj[6 * 64 + 8], reqj[6 * 64 + 8], line[1400];
     size_t blen = strnlen(bound, CREDS_MAX_ENDPOINT);
-    if (blen) json_str(epj, sizeof(epj), bound, blen);
-    else json_str(epj, sizeof(epj), is_ep ? ep : "", is_ep ? (eplen > 64 ? 64 : eplen) : 0);
+    if (blen)
+        json_str(epj, sizeof(epj), bound, blen);
+    else
+        json_str(epj, sizeof(epj), is_ep ? ep : "", is_ep ? (eplen > 64 ? 64 : eplen) : 0);
     json_str(reqj, sizeof(reqj), ep, eplen > 64 ? 64 : eplen);
     int m = snprintf(line, sizeof(line),
                      "{\"endpoint\":\"%s\",\"cred\":\"%s\",\"peer\":\"%s\",\"duration_ms\":0,"
@@ -306,8 +309,9 @@ size_t bootstrap_request(server_t *srv, server_sess_t **ssp, const worker_peer_t
         /* An unsecured request for a device with security configured, or
          * from outside its allow-list, is refused (Transport §5.3). */
         if (dev && (dev->kind != CREDS_NOSEC || !creds_prefix_match(dev, peer->addr))) {
-            refuse(srv, peer, now, dev->kind != CREDS_NOSEC ? "nosec_not_allowed" : "nosec_source_not_allowed",
-                       (const char *)ep, eplen, "");
+            refuse(srv, peer, now,
+                   dev->kind != CREDS_NOSEC ? "nosec_not_allowed" : "nosec_source_not_allowed",
+                   (const char *)ep, eplen, "");
             return answer(m, COAP_BAD_REQUEST, out, cap);
         }
     }

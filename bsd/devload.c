@@ -9,7 +9,8 @@
 #include "bsd/util/devfile.h"
 
 _Static_assert(DEVFILE_NAME_CN == CREDS_NAME_CN && DEVFILE_NAME_SAN_DNS == CREDS_NAME_SAN_DNS &&
-                   DEVFILE_NAME_SAN_URI == CREDS_NAME_SAN_URI && DEVFILE_NAME_SAN_EMAIL == CREDS_NAME_SAN_EMAIL,
+                   DEVFILE_NAME_SAN_URI == CREDS_NAME_SAN_URI &&
+                   DEVFILE_NAME_SAN_EMAIL == CREDS_NAME_SAN_EMAIL,
                "devices file and credential store number certificate name types alike");
 
 creds_t *devload_creds(const char *path, char *err, size_t errcap)

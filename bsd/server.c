@@ -27,7 +27,7 @@
 static _Thread_local uint16_t tl_mid;
 static _Thread_local int tl_mid_init;
 
-static uint16_t next_mid(void)
+uint16_t server_next_mid(void)
 {
     if (!tl_mid_init) {
         if (getrandom(&tl_mid, sizeof(tl_mid), 0) != sizeof(tl_mid)) tl_mid = 0x4242;
@@ -78,8 +78,8 @@ static size_t whoami(const worker_peer_t *peer, const creds_device_t *nosec, cha
     } else if (peer->auth->kind == CREDS_X509) {
         hex32(hx, peer->auth->cert_sha256);
         n = snprintf(out, cap, "cred=x509 endpoint=%s %s=%s cert_sha256=%s peer=%s\n", peer->auth->endpoint,
-                     creds_name_type_name((enum creds_name_type)peer->auth->name_type), peer->auth->identity, hx,
-                     addr);
+                     creds_name_type_name((enum creds_name_type)peer->auth->name_type), peer->auth->identity,
+                     hx, addr);
     } else {
         n = snprintf(out, cap, "cred=%s endpoint=%s identity=%s peer=%s\n", creds_kind_name(peer->auth->kind),
                      peer->auth->endpoint, peer->auth->identity, addr);
@@ -156,7 +156,7 @@ static size_t handle(server_t *srv, server_sess_t **ssp, const worker_peer_t *pe
         coap_builder_t eb;
         uint8_t ecode = r == COAP_ERR_BAD_OPTION ? COAP_BAD_OPTION : COAP_BAD_REQUEST;
         coap_build_init(&eb, out, cap, m.type == COAP_TYPE_CON ? COAP_TYPE_ACK : COAP_TYPE_NON, ecode,
-                        m.type == COAP_TYPE_CON ? m.mid : next_mid(), m.token, m.tkl);
+                        m.type == COAP_TYPE_CON ? m.mid : server_next_mid(), m.token, m.tkl);
         int n = coap_build_finish(&eb);
         log_msg(BSD_LOG_DEBUG, "coap.request.rejected", "error=%s", coap_strerror(r));
         return n > 0 ? (size_t)n : 0;
@@ -204,7 +204,7 @@ static size_t handle(server_t *srv, server_sess_t **ssp, const worker_peer_t *pe
     uint8_t code = COAP_CONTENT;
     const creds_device_t *nosec = NULL;
     uint8_t type = m.type == COAP_TYPE_CON ? COAP_TYPE_ACK : COAP_TYPE_NON;
-    uint16_t mid = m.type == COAP_TYPE_CON ? m.mid : next_mid();
+    uint16_t mid = m.type == COAP_TYPE_CON ? m.mid : server_next_mid();
     coap_builder_t b;
     coap_build_init(&b, out, cap, type, code, mid, m.token, m.tkl);
 

@@ -28,4 +28,8 @@ typedef struct server {
  * to |srv|. */
 void server_app(server_t *srv, worker_app_t *app);
 
+/* A fresh Message ID for a NON response on this worker thread (RFC 7252
+ * §4.4: a NON answer is a new message, it does not echo the request's). */
+uint16_t server_next_mid(void);
+
 #endif

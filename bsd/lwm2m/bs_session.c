@@ -183,7 +183,8 @@ static void on_discover(bs_session_t *s, const uint8_t *body, size_t len)
         }
     }
     /* Object 21's version decides the types of its secrets and IDs. */
-    s->oscore_listed = linkfmt_object_version(&doc, LWM2M_OBJ_OSCORE, &s->oscore_ver[0], &s->oscore_ver[1]) >= 0;
+    s->oscore_listed =
+        linkfmt_object_version(&doc, LWM2M_OBJ_OSCORE, &s->oscore_ver[0], &s->oscore_ver[1]) >= 0;
     /* The Bootstrap-Server account: the Security instance without ssid. */
     uint16_t bs[4];
     size_t nbs = linkfmt_find_bs_account(&doc, bs, 4);
@@ -273,8 +274,10 @@ static void retype(bs_session_t *s, lwm2m_record_t *r)
 {
     if (!s->oscore_listed || r->path.obj != LWM2M_OBJ_OSCORE || r->path.depth < 3) return;
     if (r->v.type != LWM2M_T_STRING && r->v.type != LWM2M_T_OPAQUE) return;
-    const lwm2m_obj_res_t *def = lwm2m_obj_res(LWM2M_OBJ_OSCORE, s->oscore_ver[0], s->oscore_ver[1], r->path.res);
-    if (!def || (def->type != LWM2M_T_STRING && def->type != LWM2M_T_OPAQUE) || def->type == r->v.type) return;
+    const lwm2m_obj_res_t *def =
+        lwm2m_obj_res(LWM2M_OBJ_OSCORE, s->oscore_ver[0], s->oscore_ver[1], r->path.res);
+    if (!def || (def->type != LWM2M_T_STRING && def->type != LWM2M_T_OPAQUE) || def->type == r->v.type)
+        return;
     r->v.type = def->type;
     s->retyped = 1;
 }
@@ -611,8 +614,8 @@ int bs_session_record_json(const bs_session_t *s, char *out, size_t cap)
         s->placement ? "discover" : "blind", s->bs_account_inst, bs_outcome_name(s->outcome));
     if (s->reason) PUT(",\"reason\":\"%s\"", s->reason);
     if (s->oscore_listed)
-        PUT(",\"oscore_object\":\"%u.%u\",\"retyped\":%s", (unsigned)s->oscore_ver[0], (unsigned)s->oscore_ver[1],
-            s->retyped ? "true" : "false");
+        PUT(",\"oscore_object\":\"%u.%u\",\"retyped\":%s", (unsigned)s->oscore_ver[0],
+            (unsigned)s->oscore_ver[1], s->retyped ? "true" : "false");
     PUT(",\"steps\":[");
     for (size_t i = 0; i < s->nsteps; i++) {
         const bs_step_t *st = &s->steps[i];

@@ -104,9 +104,9 @@ typedef struct bs_session {
     uint16_t slot_inst[2][BS_PLAN_MAX_SLOTS]; /* [0]=/0, [1]=/1; 0xffff unassigned */
     /* Object 21 (OSCORE) as the client has it: its secrets and IDs are
      * Strings in v1.x and Opaque in v2.0, so writes are retyped to match. */
-    uint8_t oscore_listed;       /* Discover listed /21 */
-    uint8_t oscore_ver[2];       /* its ver= (1.0 when absent) */
-    uint8_t retyped;             /* some value was written with the client's type */
+    uint8_t oscore_listed; /* Discover listed /21 */
+    uint8_t oscore_ver[2]; /* its ver= (1.0 when absent) */
+    uint8_t retyped;       /* some value was written with the client's type */
 
     bs_step_t steps[BS_PLAN_MAX_OPS];
     size_t nsteps;

@@ -225,7 +225,8 @@ int creds_add(creds_t *c, const creds_device_t *in)
         if (d->spki) memcpy(d->spki, in->spki, in->spki_len);
     }
     int bad = !d->endpoint || (in->kind == CREDS_PSK && !d->psk_identity) ||
-              (in->kind == CREDS_X509 && in->x509_name && !d->x509_name) || (in->kind == CREDS_RPK && !d->spki);
+              (in->kind == CREDS_X509 && in->x509_name && !d->x509_name) ||
+              (in->kind == CREDS_RPK && !d->spki);
     if (bad) {
         dev_clear(d);
         return CREDS_ERR_INVALID;

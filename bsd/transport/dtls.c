@@ -83,19 +83,20 @@ static const creds_device_t *find_by_names(dtls_hs_t *hs, DecodedCert *dc, int *
 {
     const creds_device_t *found = NULL;
     int ambiguous = 0;
-#define CONSIDER(type, p, n)                                                                                \
-    do {                                                                                                    \
-        const creds_device_t *d_ = (p) && (n) > 0 ? creds_find_x509_name(hs->creds, (type), (p), (size_t)(n)) \
-                                                  : NULL;                                                   \
-        if (d_ && found && d_ != found) ambiguous = 1;                                                      \
-        if (d_ && !found) {                                                                                 \
-            found = d_;                                                                                     \
-            *type_out = (type);                                                                             \
-        }                                                                                                   \
+#define CONSIDER(type, p, n)                                                                                 \
+    do {                                                                                                     \
+        const creds_device_t *d_ =                                                                           \
+            (p) && (n) > 0 ? creds_find_x509_name(hs->creds, (type), (p), (size_t)(n)) : NULL;               \
+        if (d_ && found && d_ != found) ambiguous = 1;                                                       \
+        if (d_ && !found) {                                                                                  \
+            found = d_;                                                                                      \
+            *type_out = (type);                                                                              \
+        }                                                                                                    \
     } while (0)
     CONSIDER(CREDS_NAME_CN, dc->subjectCN, dc->subjectCNLen);
     for (const DNS_entry *e = dc->altNames; e; e = e->next) {
-        if (e->type == ASN_DNS_TYPE) CONSIDER(CREDS_NAME_SAN_DNS, e->name, e->len);
+        if (e->type == ASN_DNS_TYPE)
+            CONSIDER(CREDS_NAME_SAN_DNS, e->name, e->len);
         else if (e->type == ASN_URI_TYPE)
             CONSIDER(CREDS_NAME_SAN_URI, e->name, e->len);
     }

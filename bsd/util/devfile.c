@@ -30,7 +30,17 @@
 _Static_assert(DEVFILE_SPKI_MAX == SPKI_MAX, "devfile.h and spki.h agree on the SPKI size");
 
 /* Uniqueness sets. */
-enum { DD_ENDPOINT, DD_IDENTITY, DD_SPKI, DD_CN, DD_SAN_DNS, DD_SAN_URI, DD_SAN_EMAIL, DD_FINGERPRINT, DD_NSETS };
+enum {
+    DD_ENDPOINT,
+    DD_IDENTITY,
+    DD_SPKI,
+    DD_CN,
+    DD_SAN_DNS,
+    DD_SAN_URI,
+    DD_SAN_EMAIL,
+    DD_FINGERPRINT,
+    DD_NSETS
+};
 _Static_assert(DD_SAN_DNS - DD_CN == DEVFILE_NAME_SAN_DNS && DD_SAN_URI - DD_CN == DEVFILE_NAME_SAN_URI &&
                    DD_SAN_EMAIL - DD_CN == DEVFILE_NAME_SAN_EMAIL,
                "one uniqueness set per certificate name type, in DEVFILE_NAME_* order");
@@ -429,12 +439,13 @@ static int devfile_attr_value(struct devfile_ctx *c, unsigned line, unsigned aco
     case DA_SAN_DNS:
     case DA_SAN_URI:
     case DA_SAN_EMAIL: {
-        int type = a->bit == DA_CN         ? DEVFILE_NAME_CN
+        int type = a->bit == DA_CN        ? DEVFILE_NAME_CN
                    : a->bit == DA_SAN_DNS ? DEVFILE_NAME_SAN_DNS
                    : a->bit == DA_SAN_URI ? DEVFILE_NAME_SAN_URI
                                           : DEVFILE_NAME_SAN_EMAIL;
         if (d->x509.name != NULL)
-            return lex_fail(&c->e, line, acol, "give one certificate name: cn, san_dns, san_uri or san_email");
+            return lex_fail(&c->e, line, acol,
+                            "give one certificate name: cn, san_dns, san_uri or san_email");
         r = devfile_check_text(c, line, a->name, DEVFILE_CN_MAX);
         if (r < 0) return r;
         if (type == DEVFILE_NAME_SAN_URI && (memchr(v->s, ':', v->len) == NULL || v->s[0] == ':'))
@@ -485,7 +496,7 @@ static int devfile_commit(struct devfile_ctx *c, unsigned line, devfile_device_t
     uint32_t idx = (uint32_t)c->count;
     c->dev[idx] = *d;
 
-    static const char *const what[DD_NSETS] = {"endpoint", "PSK identity", "SPKI",    "cn",
+    static const char *const what[DD_NSETS] = {"endpoint", "PSK identity", "SPKI",      "cn",
                                                "san_dns",  "san_uri",      "san_email", "fingerprint"};
     bool x509 = d->kind == DEVFILE_X509;
     bool in_set[DD_NSETS] = {

@@ -323,7 +323,8 @@ static const struct bad_case bad_cases[] = {
     {"a x509 fingerprint=" FP_HEX "\nb x509 fingerprint=" FP_HEX "\n",
      "t.dev:2:8: duplicate fingerprint (also on line 1)"},
     /* certificate names by subjectAltName */
-    {"a x509 cn=a san_dns=a.example\n", "t.dev:1:13: give one certificate name: cn, san_dns, san_uri or san_email"},
+    {"a x509 cn=a san_dns=a.example\n",
+     "t.dev:1:13: give one certificate name: cn, san_dns, san_uri or san_email"},
     {"a x509 san_uri=urn:x san_email=a@b\n",
      "t.dev:1:22: give one certificate name: cn, san_dns, san_uri or san_email"},
     {"a x509 san_uri=no-scheme\n", "t.dev:1:16: san_uri must be an absolute URI (scheme:...)"},
