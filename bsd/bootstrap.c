@@ -174,9 +174,10 @@ static void json_str(char *out, size_t cap, const char *p, size_t n)
 #define REFUSE_RATE  100 /* per second and worker */
 #define REFUSE_BURST 200
 
-static _Thread_local uint64_t tl_refuse_at;      /* ms of the last refill */
-static _Thread_local uint32_t tl_refuse_tokens;  /* refusals that may still be written */
-static _Thread_local uint64_t tl_refuse_dropped; /* refusals not written since the last report */
+static _Thread_local uint64_t tl_refuse_at;       /* ms of the last refill */
+static _Thread_local uint32_t tl_refuse_tokens;   /* refusals that may still be written */
+static _Thread_local uint64_t tl_refuse_dropped;  /* refusals not written since the last report */
+static _Thread_local uint64_t tl_refuse_reported; /* ms of the last count reported */
 static _Thread_local uint8_t tl_refuse_init;
 
 static int refuse_allowed(uint64_t now)
@@ -185,6 +186,7 @@ static int refuse_allowed(uint64_t now)
         tl_refuse_init = 1;
         tl_refuse_tokens = REFUSE_BURST;
         tl_refuse_at = now;
+        tl_refuse_reported = now;
     }
     if (now > tl_refuse_at) {
         uint64_t add = (now - tl_refuse_at) * REFUSE_RATE / 1000;
@@ -192,20 +194,23 @@ static int refuse_allowed(uint64_t now)
             tl_refuse_tokens = add >= REFUSE_BURST || tl_refuse_tokens + add >= REFUSE_BURST
                                    ? REFUSE_BURST
                                    : tl_refuse_tokens + (uint32_t)add;
-            tl_refuse_at = now;
+            tl_refuse_at += add * 1000 / REFUSE_RATE; /* keep the fraction */
         }
     }
     if (tl_refuse_tokens == 0) {
+        /* Once per episode; an episode ends with the count below. */
         if (tl_refuse_dropped++ == 0)
             log_msg(BSD_LOG_WARN, "bootstrap.request.refused.suppressing", "burst=%d rate_per_s=%d",
                     REFUSE_BURST, REFUSE_RATE);
         return 0;
     }
     tl_refuse_tokens--;
-    if (tl_refuse_dropped) {
+    /* The count at most once a second, so a long flood costs two lines a second. */
+    if (tl_refuse_dropped && now - tl_refuse_reported >= 1000) {
         log_msg(BSD_LOG_WARN, "bootstrap.request.refused.suppressed", "count=%llu",
                 (unsigned long long)tl_refuse_dropped);
         tl_refuse_dropped = 0;
+        tl_refuse_reported = now;
     }
     return 1;
 }
