@@ -13,8 +13,8 @@
 #include <sys/random.h>
 #include <unistd.h>
 
-#include "bsd/lwm2m/bs_planfile.h"
 #include "bsd/lwm2m/bs_session.h"
+#include "bsd/planner.h"
 #include "bsd/transport/udp.h"
 #include "bsd/util/log.h"
 
@@ -338,19 +338,23 @@ size_t bootstrap_request(server_t *srv, server_sess_t **ssp, const worker_peer_t
             return answer(m, COAP_UNSUPPORTED_CONTENT_FORMAT, out, cap);
         }
     }
-    const bs_planfile_t *pf = gen->app;
-    const bs_planfile_plan_t *pp = pf ? bs_planfile_match(pf, dev->endpoint) : NULL;
-    if (!pp) {
-        refuse(srv, peer, now, "no_plan", dev->endpoint, strlen(dev->endpoint), dev->endpoint);
-        return answer(m, COAP_BAD_REQUEST, out, cap);
-    }
     bs_plan_t *plan = malloc(sizeof(*plan));
     bs_session_t *bs = malloc(sizeof(*bs));
-    char err[256];
-    if (!plan || !bs || bs_planfile_compile(pp, dev->endpoint, plan, err, sizeof(err)) != 0) {
-        if (plan && bs) refuse(srv, peer, now, "plan_compile_failed", err, strnlen(err, 200), dev->endpoint);
+    if (!plan || !bs) {
         free(plan);
         free(bs);
+        return answer(m, COAP_SERVICE_UNAVAILABLE, out, cap);
+    }
+    char err[256];
+    int pr = bsd_planner_plan(gen->app, dev, plan, err, sizeof(err));
+    if (pr != 0) {
+        free(plan);
+        free(bs);
+        if (pr == BSD_PLANNER_NONE) {
+            refuse(srv, peer, now, "no_plan", dev->endpoint, strlen(dev->endpoint), dev->endpoint);
+            return answer(m, COAP_BAD_REQUEST, out, cap);
+        }
+        refuse(srv, peer, now, "plan_compile_failed", err, strnlen(err, 200), dev->endpoint);
         return answer(m, COAP_INTERNAL_SERVER_ERROR, out, cap);
     }
     server_sess_t *ss = *ssp;

@@ -27,6 +27,7 @@
 #include "bsd/devload.h"
 #ifdef BSD_HAVE_BOOTSTRAP
 #include "bsd/lwm2m/bs_planfile.h"
+#include "bsd/planner.h"
 #endif
 #include "bsd/probe.h"
 #include "bsd/server.h"
@@ -75,6 +76,11 @@ static bsd_gen_t *build_gen(const bsd_config_t *cfg, uint64_t id, char *err, siz
         return NULL;
     }
     g->id = id;
+    if (!cfg->devices_file) {
+        snprintf(err, errcap, "db_url: this build cannot load devices from PostgreSQL");
+        free(g);
+        return NULL;
+    }
     g->creds = devload_creds(cfg->devices_file, err, errcap);
     if (!g->creds) {
         free(g);
@@ -95,7 +101,9 @@ static bsd_gen_t *build_gen(const bsd_config_t *cfg, uint64_t id, char *err, siz
     }
 #ifdef BSD_HAVE_BOOTSTRAP
     if (cfg->plans_file) {
-        g->app = bs_planfile_load(cfg->plans_file, err, errcap);
+        bs_planfile_t *pf = bs_planfile_load(cfg->plans_file, err, errcap);
+        g->app = pf ? bsd_planner_from_planfile(pf) : NULL;
+        if (pf && !g->app) snprintf(err, errcap, "out of memory");
         if (!g->app) {
             dtls_profile_free(&g->prof);
             creds_free(g->creds);
@@ -113,7 +121,7 @@ static void free_gen(bsd_gen_t *g)
     dtls_profile_free(&g->prof);
     creds_free(g->creds);
 #ifdef BSD_HAVE_BOOTSTRAP
-    bs_planfile_free(g->app);
+    bsd_planner_free(g->app);
 #endif
     free(g);
 }

@@ -31,6 +31,7 @@ enum config_type {
 };
 
 #define CK_REQUIRED 1u /* CT_PATH: must not be empty; CT_ADDRS: at least one */
+#define CK_URL      2u /* CT_STRING holding a database URL: its password is never dumped */
 
 struct config_key {
     const char *name;
@@ -50,7 +51,9 @@ static const struct config_key config_keys[] = {
     {"user", CT_STRING, CK_OFF(user), 0, 0, 0},
     {"max_datagram", CT_UINT, CK_OFF(max_datagram), 256, 65507, 0},
     {"log_level", CT_LEVEL, CK_OFF(log_level), 0, 0, 0},
-    {"devices_file", CT_PATH, CK_OFF(devices_file), 0, 0, CK_REQUIRED},
+    {"devices_file", CT_PATH, CK_OFF(devices_file), 0, 0, 0},
+    {"db_url", CT_STRING, CK_OFF(db_url), 0, 0, CK_URL},
+    {"secret_keys_file", CT_PATH, CK_OFF(secret_keys_file), 0, 0, 0},
     {"dtls.cert_file", CT_PATH, CK_OFF(dtls.cert_file), 0, 0, 0},
     {"dtls.key_file", CT_PATH, CK_OFF(dtls.key_file), 0, 0, 0},
     {"dtls.ca_file", CT_PATH, CK_OFF(dtls.ca_file), 0, 0, 0},
@@ -600,8 +603,22 @@ int config_apply_env(bsd_config_t *cfg, char *const *envp, char *err, size_t err
 int config_validate(const bsd_config_t *cfg, char *err, size_t errcap)
 {
     const char *src = cfg->source ? cfg->source : "configuration";
-    if (cfg->devices_file == NULL) {
-        lex_errorf(err, errcap, "%s: devices_file is required (or BSD_DEVICES_FILE)", src);
+    bool db = cfg->db_url != NULL && cfg->db_url[0] != 0;
+    if (cfg->devices_file == NULL && !db) {
+        lex_errorf(err, errcap,
+                   "%s: set db_url (PostgreSQL) or devices_file (or BSD_DB_URL / BSD_DEVICES_FILE)", src);
+        return -EINVAL;
+    }
+    if (db && (cfg->devices_file != NULL || cfg->plans_file != NULL)) {
+        lex_errorf(err, errcap,
+                   "%s: with db_url, devices and policies come from PostgreSQL: "
+                   "remove devices_file and plans_file",
+                   src);
+        return -EINVAL;
+    }
+    if (db && cfg->secret_keys_file == NULL) {
+        lex_errorf(err, errcap, "%s: db_url needs secret_keys_file (the keys that seal secrets at rest)",
+                   src);
         return -EINVAL;
     }
     if (cfg->listen.count == 0) {
@@ -652,6 +669,40 @@ int config_init_defaults(bsd_config_t *cfg)
     return 0;
 }
 
+void config_redact_url(const char *url, char *out, size_t cap)
+{
+    if (cap == 0) return;
+    size_t o = 0, n = strlen(url);
+    const char *scheme = strstr(url, "://");
+    const char *at = scheme ? strchr(scheme + 3, '@') : NULL;
+    const char *colon = at ? memchr(scheme + 3, ':', (size_t)(at - scheme - 3)) : NULL;
+    for (size_t i = 0; i < n && o + 4 < cap; i++) {
+        if (colon && url + i == colon + 1) { /* URI form: user:PASSWORD@host */
+            memcpy(out + o, "***", 3);
+            o += 3;
+            i = (size_t)(at - url) - 1;
+            continue;
+        }
+        if (!scheme && strncmp(url + i, "password=", 9) == 0 && (i == 0 || url[i - 1] == ' ')) {
+            if (o + 13 >= cap) break;
+            memcpy(out + o, "password=***", 12);
+            o += 12;
+            i += 9;
+            if (url[i] == '\'') { /* quoted value */
+                for (i++; i < n && url[i] != '\''; i++)
+                    if (url[i] == '\\') i++;
+            } else {
+                while (i < n && url[i] != ' ')
+                    i++;
+                i--;
+            }
+            continue;
+        }
+        out[o++] = url[i];
+    }
+    out[o] = 0;
+}
+
 /* Prints |s| as a quoted value that config_load_* reads back unchanged. */
 static void config_dump_str(FILE *f, const char *s)
 {
@@ -669,6 +720,15 @@ static void config_dump_str(FILE *f, const char *s)
             fputc(*p, f);
     }
     fputc('"', f);
+}
+
+/* Prints a database URL with its password replaced: "postgresql://u:***@h/db",
+ * and "password=***" in a keyword/value conninfo. */
+static void config_dump_url(FILE *f, const char *s)
+{
+    char buf[1024];
+    config_redact_url(s ? s : "", buf, sizeof buf);
+    config_dump_str(f, buf);
 }
 
 int config_dump(const bsd_config_t *cfg, FILE *f)
@@ -698,6 +758,11 @@ int config_dump(const bsd_config_t *cfg, FILE *f)
         case CT_BOOL: fputs(*(const bool *)field ? "true" : "false", f); break;
         case CT_LEVEL: fputs(log_level_name(*(const int *)field), f); break;
         case CT_STRING:
+            if (k->flags & CK_URL) {
+                config_dump_url(f, *(char *const *)field);
+                break;
+            }
+            /* fall through */
         case CT_PATH: config_dump_str(f, *(char *const *)field); break;
         }
         fputc('\n', f);
@@ -711,6 +776,8 @@ void config_free(bsd_config_t *cfg)
     if (cfg == NULL) return;
     free(cfg->user);
     free(cfg->devices_file);
+    free(cfg->db_url);
+    free(cfg->secret_keys_file);
     free(cfg->dtls.cert_file);
     free(cfg->dtls.key_file);
     free(cfg->dtls.ca_file);

@@ -76,7 +76,9 @@ typedef struct bsd_config {
     char *user;                     /* user to become after start-up as root; "" = stay (default "bsd") */
     unsigned max_datagram;          /* largest UDP payload sent, 256..65507 (default 1152) */
     int log_level;                  /* BSD_LOG_* (default BSD_LOG_INFO) */
-    char *devices_file;             /* devices file path; required, NULL until set */
+    char *devices_file;             /* devices file path; NULL = devices come from db_url */
+    char *db_url;                   /* PostgreSQL URL or conninfo; NULL = file-based devices and plans */
+    char *secret_keys_file;         /* keys sealing secrets at rest (required with db_url) */
     config_dtls_t dtls;             /* `dtls.*` */
     bool diag_resources;            /* serve /diag/whoami and /diag/blob (tests only; default false) */
     char *pid_file;                 /* PID file path; NULL = none */
@@ -142,7 +144,8 @@ int config_load_buffer(bsd_config_t *cfg, const char *name, const char *buf, siz
 int config_apply_env(bsd_config_t *cfg, char *const *envp, char *err, size_t errcap);
 
 /*
- * config_validate checks what no single key can: devices_file is set,
+ * config_validate checks what no single key can: exactly one device source
+ * (db_url, with secret_keys_file; or devices_file, optionally plans_file),
  * dtls.cert_file has a dtls.key_file, and no address is in both listen and
  * listen_coap.  Messages read "<source>: message" (source = cfg->source or
  * "configuration").
@@ -150,6 +153,14 @@ int config_apply_env(bsd_config_t *cfg, char *const *envp, char *err, size_t err
  * Returns 0 or -EINVAL.
  */
 int config_validate(const bsd_config_t *cfg, char *err, size_t errcap);
+
+/*
+ * config_redact_url copies the database URL |url| into |out| (|cap| bytes,
+ * always NUL-terminated) with its password replaced by "***": the URI form
+ * "postgresql://user:secret@host/db" and the keyword form "password=secret"
+ * (quoted or not). For logs, dumps and error messages.
+ */
+void config_redact_url(const char *url, char *out, size_t cap);
 
 /*
  * config_parse_addr parses a numeric socket address "a.b.c.d:port" or

@@ -87,8 +87,6 @@ static const struct bad_case bad_cases[] = {
     {"user = \"a\\x00b\"\n", "t.conf:1:10: NUL byte not allowed in value"},
     {"workers = 1\x01\n", "t.conf:1:12: control character 0x01 not allowed"},
     {"# comment\n\n   workers = x # trailing\n", "t.conf:3:14: workers must be an integer in 0..64"},
-    {"devices_file = \"\"\n", "t.conf:1:16: devices_file must not be empty"},
-    {"devices_file =\n", "t.conf:1:15: devices_file must not be empty"},
     {"dtls.psk = # nothing\n", "t.conf:1:12: dtls.psk must be true/false, on/off, yes/no or 1/0"},
     {"workers = 1\r\nuser = a\rb\r\n", "t.conf:2:9: control character 0x0d not allowed"},
     {long_line, "t.conf:1:4097: line too long (max 4096 bytes)"},
@@ -184,9 +182,10 @@ START_TEST(test_defaults)
     ck_assert_uint_eq(cfg.dtls.cookie_rotate, 300);
     ck_assert(!cfg.diag_resources);
     ck_assert_ptr_null(cfg.pid_file);
-    /* devices_file is required. */
+    /* A device source is required. */
     ck_assert_int_eq(config_validate(&cfg, err, sizeof err), -EINVAL);
-    ck_assert_str_eq(err, "configuration: devices_file is required (or BSD_DEVICES_FILE)");
+    ck_assert_str_eq(
+        err, "configuration: set db_url (PostgreSQL) or devices_file (or BSD_DB_URL / BSD_DEVICES_FILE)");
     config_free(&cfg);
     config_free(&cfg); /* idempotent */
 }
@@ -450,7 +449,8 @@ static const struct env_case env_cases[] = {
      "environment BSD_DTLS_IDLE_TIMEOUT: dtls.idle_timeout must be a duration of 5..3600 "
      "seconds (e.g. 30, 30s, 5m, 1h)"},
     {"BSD_LOG_LEVEL=trace", "environment BSD_LOG_LEVEL: log_level must be debug, info, warn or error"},
-    {"BSD_DEVICES_FILE=", "environment BSD_DEVICES_FILE: devices_file must not be empty"},
+    {"BSD_DEVICES_FILE=",
+     "t.conf: set db_url (PostgreSQL) or devices_file (or BSD_DB_URL / BSD_DEVICES_FILE)"},
     {"BSD_MAX_DATAGRAM=65508", "environment BSD_MAX_DATAGRAM: max_datagram must be an integer in 256..65507"},
     {"BSD_DTLS_KEY_FILE=", "t.conf: dtls.cert_file is set but dtls.key_file is not"},
     {"BSD_LISTEN_COAP=0.0.0.0:5684", "t.conf: address 0.0.0.0:5684 is in both listen and listen_coap"},
@@ -664,6 +664,71 @@ END_TEST
 
 /* ---- dump ------------------------------------------------------------------------ */
 
+/* Exactly one device source: PostgreSQL (with its secret keys) or the files. */
+START_TEST(test_validate_sources)
+{
+    static const struct bad_case cases[] = {
+        {"devices_file = \"\"\n",
+         "t.conf: set db_url (PostgreSQL) or devices_file (or BSD_DB_URL / BSD_DEVICES_FILE)"},
+        {"db_url = \"postgresql:///bsd\"\n",
+         "t.conf: db_url needs secret_keys_file (the keys that seal secrets at rest)"},
+        {"db_url = \"postgresql:///bsd\"\nsecret_keys_file = /k\ndevices_file = /d\n",
+         "t.conf: with db_url, devices and policies come from PostgreSQL: remove devices_file and "
+         "plans_file"},
+        {"db_url = \"postgresql:///bsd\"\nsecret_keys_file = /k\nplans_file = /p\n",
+         "t.conf: with db_url, devices and policies come from PostgreSQL: remove devices_file and "
+         "plans_file"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        bsd_config_t cfg;
+        ck_assert_int_eq(load(&cfg, cases[i].text), 0);
+        ck_assert_int_eq(config_validate(&cfg, err, sizeof err), -EINVAL);
+        ck_assert_msg(strcmp(err, cases[i].want) == 0, "case %zu: %s", i, err);
+        config_free(&cfg);
+    }
+    bsd_config_t cfg;
+    ck_assert_int_eq(load(&cfg, "db_url = \"postgresql:///bsd\"\nsecret_keys_file = /k\n"), 0);
+    ck_assert_int_eq(config_validate(&cfg, err, sizeof err), 0);
+    ck_assert_str_eq(cfg.secret_keys_file, "/k");
+    config_free(&cfg);
+}
+END_TEST
+
+/* Database passwords never reach a dump or a message. */
+START_TEST(test_redact_url)
+{
+    static const struct {
+        const char *in, *want;
+    } cases[] = {
+        {"postgresql://bsd:s3cret@db.example:5432/bsd", "postgresql://bsd:***@db.example:5432/bsd"},
+        {"postgresql://bsd@db.example/bsd", "postgresql://bsd@db.example/bsd"},
+        {"postgresql:///bsd?host=/tmp", "postgresql:///bsd?host=/tmp"},
+        {"host=db port=5432 password=s3cret user=bsd", "host=db port=5432 password=*** user=bsd"},
+        {"password='a b\\' c' dbname=bsd", "password=*** dbname=bsd"},
+        {"", ""},
+    };
+    char out[256];
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        config_redact_url(cases[i].in, out, sizeof out);
+        ck_assert_msg(strcmp(out, cases[i].want) == 0, "case %zu: got %s", i, out);
+    }
+    config_redact_url("postgresql://u:pw@h/d", out, 8); /* cut, still terminated, no password bytes */
+    ck_assert_uint_lt(strlen(out), 8);
+    ck_assert_ptr_null(strstr(out, "pw"));
+    bsd_config_t cfg;
+    ck_assert_int_eq(load(&cfg, "db_url = \"postgresql://bsd:s3cret@db/bsd\"\nsecret_keys_file = /k\n"), 0);
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    ck_assert_int_eq(config_dump(&cfg, f), 0);
+    fclose(f);
+    ck_assert_ptr_null(strstr(buf, "s3cret"));
+    ck_assert_ptr_nonnull(strstr(buf, "db_url = \"postgresql://bsd:***@db/bsd\""));
+    free(buf);
+    config_free(&cfg);
+}
+END_TEST
+
 START_TEST(test_dump_round_trip)
 {
     bsd_config_t cfg, again;
@@ -733,6 +798,8 @@ static Suite *config_suite(void)
     tcase_add_test(tc, test_addresses);
     tcase_add_test(tc, test_lex_decoders);
     tcase_add_test(tc, test_dump_round_trip);
+    tcase_add_test(tc, test_redact_url);
+    tcase_add_test(tc, test_validate_sources);
     suite_add_tcase(s, tc);
     return s;
 }

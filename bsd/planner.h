@@ -1,0 +1,45 @@
+/*
+ * planner.h — where a device's bootstrap plan comes from. A planner is the
+ * application's share of a configuration generation (worker.h bsd_gen_t
+ * .app): built off the packet path at start-up and on every reload, then
+ * immutable and shared by all workers.
+ *
+ * Two sources exist: the JSON plans file (bsd/lwm2m/bs_planfile.h), and the
+ * active YAML policies with the device records they are compiled against
+ * (bsd/policy). Either way the engine only receives a bs_plan_t; producing
+ * it is pure and allocation-free, so it runs on the worker that received
+ * the Bootstrap-Request.
+ */
+#ifndef BSD_PLANNER_H
+#define BSD_PLANNER_H
+
+#include <stddef.h>
+
+#include "bsd/lwm2m/bs_plan.h"
+#include "bsd/lwm2m/bs_planfile.h"
+#include "bsd/transport/creds.h"
+
+#define BSD_PLANNER_NONE (-1) /* no plan or policy applies to the device */
+#define BSD_PLANNER_FAIL (-2) /* one applies, but compiling it failed (message in err) */
+
+typedef struct bsd_planner bsd_planner_t;
+
+/* A planner serving the plans file |pf|, which it now owns (freed with the
+ * planner, also when this fails). NULL on out-of-memory. */
+bsd_planner_t *bsd_planner_from_planfile(bs_planfile_t *pf);
+
+/* Frees the planner and what it owns. NULL is fine. */
+void bsd_planner_free(bsd_planner_t *p);
+
+/*
+ * Fills |out| (caller memory, fully overwritten) with the plan for device
+ * |dev|. Returns 0, BSD_PLANNER_NONE, or BSD_PLANNER_FAIL with a message in
+ * |err| (|errcap| bytes) that names the plan or policy and never a secret.
+ */
+int bsd_planner_plan(const bsd_planner_t *p, const creds_device_t *dev, bs_plan_t *out, char *err,
+                     size_t errcap);
+
+/* A one-line description for logs: "plans file (3 plans)". */
+const char *bsd_planner_describe(const bsd_planner_t *p, char *buf, size_t cap);
+
+#endif
