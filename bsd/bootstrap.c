@@ -15,6 +15,8 @@
 
 #include "bsd/lwm2m/bs_session.h"
 #include "bsd/planner.h"
+#include "bsd/recwriter.h"
+#include "bsd/spool.h"
 #include "bsd/transport/udp.h"
 #include "bsd/util/log.h"
 
@@ -85,6 +87,28 @@ static server_sess_t *ep_index_find(const char *ep)
     return NULL;
 }
 
+/* This worker thread's writer index in the spool (assigned on first use). */
+static _Atomic unsigned spool_writers;
+static _Thread_local int tl_spool_writer = -1;
+
+/*
+ * Keeps one record line (|len| bytes, ending in '\n'): appended to the
+ * spool in PostgreSQL mode, else to the records file. A record that cannot
+ * be kept is logged whole, so it still reaches the operator.
+ */
+static void emit_record(server_t *srv, const char *line, size_t len)
+{
+    int ok = 1;
+    if (srv->spool) {
+        if (tl_spool_writer < 0) tl_spool_writer = (int)atomic_fetch_add(&spool_writers, 1);
+        ok = spool_append(srv->spool, (unsigned)tl_spool_writer, line, len - 1) == 0;
+        if (ok) recwriter_kick(srv->rw);
+    } else if (srv->records_fd >= 0) {
+        ok = write(srv->records_fd, line, len) == (ssize_t)len;
+    }
+    if (!ok) log_msg(BSD_LOG_ERROR, "bootstrap.record.write_failed", "record=%.*s", (int)(len - 1), line);
+}
+
 static void write_record(server_t *srv, server_sess_t *ss, const worker_peer_t *peer, uint64_t now)
 {
     char rec[8192], addr[64], epq[LOG_QUOTE_SIZE(64)];
@@ -96,7 +120,7 @@ static void write_record(server_t *srv, server_sess_t *ss, const worker_peer_t *
             "endpoint=%s cred=%s peer=%s outcome=%s steps=%zu duration_ms=%llu", epq,
             creds_kind_name(ss->kind), a, bs_outcome_name(ss->bs->outcome), ss->bs->nsteps,
             (unsigned long long)(now - ss->bs_started));
-    if (srv->records_fd < 0) return;
+    if (srv->records_fd < 0 && !srv->spool) return;
     /* {"endpoint":…,"cred":…,"peer":…,"duration_ms":…, + the engine's record} */
     char line[9000], epj[600];
     size_t j = 0;
@@ -108,10 +132,10 @@ static void write_record(server_t *srv, server_sess_t *ss, const worker_peer_t *
     int m = snprintf(line, sizeof(line),
                      "{\"endpoint\":\"%s\",\"cred\":\"%s\",\"peer\":\"%s\",\"duration_ms\":%llu,%s\n", epj,
                      creds_kind_name(ss->kind), a, (unsigned long long)(now - ss->bs_started), rec + 1);
-    if (m > 0 && (size_t)m < sizeof(line)) {
-        if (write(srv->records_fd, line, (size_t)m) != m)
-            log_msg(BSD_LOG_WARN, "bootstrap.record.write_failed", "endpoint=%s", epq);
-    }
+    if (m > 0 && (size_t)m < sizeof(line))
+        emit_record(srv, line, (size_t)m);
+    else
+        log_msg(BSD_LOG_ERROR, "bootstrap.record.too_long", "endpoint=%s", epq);
 }
 
 static void bs_free(server_sess_t *ss)
@@ -241,7 +265,7 @@ static void refuse(server_t *srv, const worker_peer_t *peer, uint64_t now, const
     log_quote(q, sizeof(q), (const uint8_t *)ep, eplen > 64 ? 64 : eplen);
     log_quote(bq, sizeof(bq), (const uint8_t *)bound, strnlen(bound, 64));
     log_msg(BSD_LOG_INFO, "bootstrap.request.refused", "peer=%s reason=%s ep=%s bound=%s", a, why, q, bq);
-    if (srv->records_fd < 0) return;
+    if (srv->records_fd < 0 && !srv->spool) return;
     /* The record is about the authenticated device when there is one, else
      * about the endpoint the request claimed. */
     char epj[6 * 64 + 8], reqj[6 * 64 + 8], line[1400];
@@ -256,8 +280,7 @@ static void refuse(server_t *srv, const worker_peer_t *peer, uint64_t now, const
                      "\"outcome\":\"%s\",\"reason\":\"%s\",\"%s\":\"%s\",\"steps\":[]}\n",
                      epj, creds_kind_name(peer->auth ? peer->auth->kind : CREDS_NOSEC), a, outcome, why,
                      is_ep ? "requested_ep" : "detail", reqj);
-    if (m > 0 && (size_t)m < sizeof(line) && write(srv->records_fd, line, (size_t)m) != m)
-        log_msg(BSD_LOG_WARN, "bootstrap.record.write_failed", "endpoint=%s", q);
+    if (m > 0 && (size_t)m < sizeof(line)) emit_record(srv, line, (size_t)m);
 }
 
 size_t bootstrap_request(server_t *srv, server_sess_t **ssp, const worker_peer_t *peer, const bsd_gen_t *gen,
@@ -337,6 +360,22 @@ size_t bootstrap_request(server_t *srv, server_sess_t **ssp, const worker_peer_t
             refuse(srv, peer, now, "unsupported_pct", (const char *)pct, pctlen, dev->endpoint);
             return answer(m, COAP_UNSUPPORTED_CONTENT_FORMAT, out, cap);
         }
+    }
+    /* Records wait in the spool while PostgreSQL is away; a full spool
+     * stops new sessions (5.03 with Max-Age: the client retries) rather
+     * than losing their records. */
+    if (srv->spool && spool_full(srv->spool)) {
+        if (refuse_allowed(now))
+            log_msg(BSD_LOG_ERROR, "bootstrap.request.deferred",
+                    "reason=records_spool_full pending_bytes=%llu",
+                    (unsigned long long)spool_pending_bytes(srv->spool));
+        coap_builder_t b;
+        coap_build_init(&b, out, cap, m->type == COAP_TYPE_CON ? COAP_TYPE_ACK : COAP_TYPE_NON,
+                        COAP_SERVICE_UNAVAILABLE, m->type == COAP_TYPE_CON ? m->mid : server_next_mid(),
+                        m->token, m->tkl);
+        coap_build_opt_uint(&b, COAP_OPT_MAX_AGE, 60);
+        int n = coap_build_finish(&b);
+        return n > 0 ? (size_t)n : 0;
     }
     bs_plan_t *plan = malloc(sizeof(*plan));
     bs_session_t *bs = malloc(sizeof(*bs));

@@ -19,9 +19,14 @@
 
 #define SERVER_BLOB_MAX 65536 /* largest /diag/blob body */
 
+struct spool;
+struct recwriter;
+
 typedef struct server {
-    int diag_resources; /* serve the /diag resources */
-    int records_fd;     /* session records (JSON lines, O_APPEND), or -1 */
+    int diag_resources;   /* serve the /diag resources */
+    int records_fd;       /* session records (JSON lines, O_APPEND), or -1 */
+    struct spool *spool;  /* PostgreSQL mode: records go here instead; NULL otherwise */
+    struct recwriter *rw; /* the thread that stores the spool (woken after each record) */
 } server_t;
 
 /* Fills |app| with the callbacks that route the transport's CoAP datagrams

@@ -54,6 +54,8 @@ static const struct config_key config_keys[] = {
     {"devices_file", CT_PATH, CK_OFF(devices_file), 0, 0, 0},
     {"db_url", CT_STRING, CK_OFF(db_url), 0, 0, CK_URL},
     {"secret_keys_file", CT_PATH, CK_OFF(secret_keys_file), 0, 0, 0},
+    {"records_spool", CT_PATH, CK_OFF(records_spool), 0, 0, 0},
+    {"records_spool_max_mib", CT_UINT, CK_OFF(records_spool_max_mib), 1, 1048576, 0},
     {"dtls.cert_file", CT_PATH, CK_OFF(dtls.cert_file), 0, 0, 0},
     {"dtls.key_file", CT_PATH, CK_OFF(dtls.key_file), 0, 0, 0},
     {"dtls.ca_file", CT_PATH, CK_OFF(dtls.ca_file), 0, 0, 0},
@@ -616,6 +618,13 @@ int config_validate(const bsd_config_t *cfg, char *err, size_t errcap)
                    src);
         return -EINVAL;
     }
+    if (db && cfg->records_spool == NULL) {
+        lex_errorf(err, errcap,
+                   "%s: db_url needs records_spool (a directory where session records wait for "
+                   "PostgreSQL)",
+                   src);
+        return -EINVAL;
+    }
     if (db && cfg->secret_keys_file == NULL) {
         lex_errorf(err, errcap, "%s: db_url needs secret_keys_file (the keys that seal secrets at rest)",
                    src);
@@ -666,6 +675,7 @@ int config_init_defaults(bsd_config_t *cfg)
     cfg->dtls.handshake_rate = 20;
     cfg->dtls.cookie_rotate = 300;
     cfg->diag_resources = false;
+    cfg->records_spool_max_mib = 1024;
     return 0;
 }
 
@@ -778,6 +788,7 @@ void config_free(bsd_config_t *cfg)
     free(cfg->devices_file);
     free(cfg->db_url);
     free(cfg->secret_keys_file);
+    free(cfg->records_spool);
     free(cfg->dtls.cert_file);
     free(cfg->dtls.key_file);
     free(cfg->dtls.ca_file);

@@ -79,6 +79,8 @@ typedef struct bsd_config {
     char *devices_file;             /* devices file path; NULL = devices come from db_url */
     char *db_url;                   /* PostgreSQL URL or conninfo; NULL = file-based devices and plans */
     char *secret_keys_file;         /* keys sealing secrets at rest (required with db_url) */
+    char *records_spool;            /* directory of records waiting for PostgreSQL (required with db_url) */
+    unsigned records_spool_max_mib; /* spool size that stops new bootstraps, MiB (default 1024) */
     config_dtls_t dtls;             /* `dtls.*` */
     bool diag_resources;            /* serve /diag/whoami and /diag/blob (tests only; default false) */
     char *pid_file;                 /* PID file path; NULL = none */

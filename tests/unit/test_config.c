@@ -671,11 +671,13 @@ START_TEST(test_validate_sources)
         {"devices_file = \"\"\n",
          "t.conf: set db_url (PostgreSQL) or devices_file (or BSD_DB_URL / BSD_DEVICES_FILE)"},
         {"db_url = \"postgresql:///bsd\"\n",
+         "t.conf: db_url needs records_spool (a directory where session records wait for PostgreSQL)"},
+        {"db_url = \"postgresql:///bsd\"\nrecords_spool = /s\n",
          "t.conf: db_url needs secret_keys_file (the keys that seal secrets at rest)"},
-        {"db_url = \"postgresql:///bsd\"\nsecret_keys_file = /k\ndevices_file = /d\n",
+        {"db_url = \"postgresql:///bsd\"\nsecret_keys_file = /k\nrecords_spool = /s\ndevices_file = /d\n",
          "t.conf: with db_url, devices and policies come from PostgreSQL: remove devices_file and "
          "plans_file"},
-        {"db_url = \"postgresql:///bsd\"\nsecret_keys_file = /k\nplans_file = /p\n",
+        {"db_url = \"postgresql:///bsd\"\nsecret_keys_file = /k\nrecords_spool = /s\nplans_file = /p\n",
          "t.conf: with db_url, devices and policies come from PostgreSQL: remove devices_file and "
          "plans_file"},
     };
@@ -687,7 +689,8 @@ START_TEST(test_validate_sources)
         config_free(&cfg);
     }
     bsd_config_t cfg;
-    ck_assert_int_eq(load(&cfg, "db_url = \"postgresql:///bsd\"\nsecret_keys_file = /k\n"), 0);
+    ck_assert_int_eq(
+        load(&cfg, "db_url = \"postgresql:///bsd\"\nsecret_keys_file = /k\nrecords_spool = /s\n"), 0);
     ck_assert_int_eq(config_validate(&cfg, err, sizeof err), 0);
     ck_assert_str_eq(cfg.secret_keys_file, "/k");
     config_free(&cfg);
@@ -716,7 +719,10 @@ START_TEST(test_redact_url)
     ck_assert_uint_lt(strlen(out), 8);
     ck_assert_ptr_null(strstr(out, "pw"));
     bsd_config_t cfg;
-    ck_assert_int_eq(load(&cfg, "db_url = \"postgresql://bsd:s3cret@db/bsd\"\nsecret_keys_file = /k\n"), 0);
+    ck_assert_int_eq(
+        load(&cfg,
+             "db_url = \"postgresql://bsd:s3cret@db/bsd\"\nsecret_keys_file = /k\nrecords_spool = /s\n"),
+        0);
     char *buf = NULL;
     size_t len = 0;
     FILE *f = open_memstream(&buf, &len);
