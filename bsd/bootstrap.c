@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "bsd/lwm2m/bs_session.h"
@@ -87,6 +88,20 @@ static server_sess_t *ep_index_find(const char *ep)
     return NULL;
 }
 
+/* Wall-clock time |ago_ms| before now as RFC 3339 UTC with milliseconds. */
+static void wall_time(char *out, size_t cap, uint64_t ago_ms)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    uint64_t ms = (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u - ago_ms;
+    time_t t = (time_t)(ms / 1000u);
+    struct tm tm;
+    char day[32];
+    gmtime_r(&t, &tm);
+    strftime(day, sizeof(day), "%Y-%m-%dT%H:%M:%S", &tm);
+    snprintf(out, cap, "%s.%03uZ", day, (unsigned)(ms % 1000u));
+}
+
 /* This worker thread's writer index in the spool (assigned on first use). */
 static _Atomic unsigned spool_writers;
 static _Thread_local int tl_spool_writer = -1;
@@ -129,9 +144,12 @@ static void write_record(server_t *srv, server_sess_t *ss, const worker_peer_t *
         epj[j++] = *c;
     }
     epj[j] = 0;
-    int m = snprintf(line, sizeof(line),
-                     "{\"endpoint\":\"%s\",\"cred\":\"%s\",\"peer\":\"%s\",\"duration_ms\":%llu,%s\n", epj,
-                     creds_kind_name(ss->kind), a, (unsigned long long)(now - ss->bs_started), rec + 1);
+    char started[48];
+    wall_time(started, sizeof(started), now - ss->bs_started);
+    int m = snprintf(
+        line, sizeof(line),
+        "{\"endpoint\":\"%s\",\"cred\":\"%s\",\"peer\":\"%s\",\"started\":\"%s\",\"duration_ms\":%llu,%s\n",
+        epj, creds_kind_name(ss->kind), a, started, (unsigned long long)(now - ss->bs_started), rec + 1);
     if (m > 0 && (size_t)m < sizeof(line))
         emit_record(srv, line, (size_t)m);
     else
@@ -275,11 +293,14 @@ static void refuse(server_t *srv, const worker_peer_t *peer, uint64_t now, const
     else
         json_str(epj, sizeof(epj), is_ep ? ep : "", is_ep ? (eplen > 64 ? 64 : eplen) : 0);
     json_str(reqj, sizeof(reqj), ep, eplen > 64 ? 64 : eplen);
-    int m = snprintf(line, sizeof(line),
-                     "{\"endpoint\":\"%s\",\"cred\":\"%s\",\"peer\":\"%s\",\"duration_ms\":0,"
-                     "\"outcome\":\"%s\",\"reason\":\"%s\",\"%s\":\"%s\",\"steps\":[]}\n",
-                     epj, creds_kind_name(peer->auth ? peer->auth->kind : CREDS_NOSEC), a, outcome, why,
-                     is_ep ? "requested_ep" : "detail", reqj);
+    char started[48];
+    wall_time(started, sizeof(started), 0);
+    int m =
+        snprintf(line, sizeof(line),
+                 "{\"endpoint\":\"%s\",\"cred\":\"%s\",\"peer\":\"%s\",\"started\":\"%s\",\"duration_ms\":0,"
+                 "\"outcome\":\"%s\",\"reason\":\"%s\",\"%s\":\"%s\",\"steps\":[]}\n",
+                 epj, creds_kind_name(peer->auth ? peer->auth->kind : CREDS_NOSEC), a, started, outcome, why,
+                 is_ep ? "requested_ep" : "detail", reqj);
     if (m > 0 && (size_t)m < sizeof(line)) emit_record(srv, line, (size_t)m);
 }
 

@@ -28,8 +28,9 @@
 
 /* Inserts every JSON line of $1; the spool position of worker $2 moves to ($3, $4). */
 static const char SQL_INSERT[] =
-    "INSERT INTO sessions (endpoint, outcome, duration_ms, record) "
-    "SELECT j->>'endpoint', j->>'outcome', COALESCE((j->>'duration_ms')::bigint, 0), j "
+    "INSERT INTO sessions (endpoint, outcome, started_at, duration_ms, record) "
+    "SELECT j->>'endpoint', j->>'outcome', COALESCE((j->>'started')::timestamptz, now()), "
+    "LEAST(COALESCE((j->>'duration_ms')::bigint, 0), 2147483647)::integer, j "
     "FROM (SELECT x::jsonb AS j FROM regexp_split_to_table($1, E'\\n') AS x WHERE x <> '') AS r";
 static const char SQL_PROGRESS[] =
     "INSERT INTO spool_progress (worker, seq, off) VALUES ($1::int, $2::bigint, $3::bigint) "
