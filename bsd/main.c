@@ -26,8 +26,12 @@
 
 #include "bsd/devload.h"
 #ifdef BSD_HAVE_BOOTSTRAP
+#include "bsd/dbload.h"
+#include "bsd/dbnotify.h"
 #include "bsd/lwm2m/bs_planfile.h"
 #include "bsd/planner.h"
+#include "bsd/recwriter.h"
+#include "bsd/spool.h"
 #endif
 #include "bsd/probe.h"
 #include "bsd/server.h"
@@ -76,13 +80,21 @@ static bsd_gen_t *build_gen(const bsd_config_t *cfg, uint64_t id, char *err, siz
         return NULL;
     }
     g->id = id;
-    if (!cfg->devices_file) {
-        snprintf(err, errcap, "db_url: this build cannot load devices from PostgreSQL");
-        free(g);
-        return NULL;
+    if (errcap) err[0] = 0;
+#ifdef BSD_HAVE_BOOTSTRAP
+    if (cfg->db_url) {
+        bsd_planner_t *pl = NULL;
+        if (dbload_gen(cfg, &g->creds, &pl, err, errcap) != 0) {
+            free(g);
+            return NULL;
+        }
+        g->app = pl;
     }
-    g->creds = devload_creds(cfg->devices_file, err, errcap);
+#endif
+    if (!g->creds) g->creds = cfg->devices_file ? devload_creds(cfg->devices_file, err, errcap) : NULL;
     if (!g->creds) {
+        if (!cfg->devices_file && !err[0])
+            snprintf(err, errcap, "db_url: this build has no PostgreSQL store");
         free(g);
         return NULL;
     }
@@ -96,6 +108,9 @@ static bsd_gen_t *build_gen(const bsd_config_t *cfg, uint64_t id, char *err, siz
     };
     if (dtls_profile_load(&g->prof, &ds, err, errcap) != 0) {
         creds_free(g->creds);
+#ifdef BSD_HAVE_BOOTSTRAP
+        bsd_planner_free(g->app);
+#endif
         free(g);
         return NULL;
     }
@@ -295,6 +310,22 @@ int main(int argc, char **argv)
     static bsd_gen_t *_Atomic current;
     atomic_store(&current, gen);
     server_t srv = {.diag_resources = cfg.diag_resources, .records_fd = records_fd};
+    dbnotify_t *notify = NULL;
+#ifdef BSD_HAVE_BOOTSTRAP
+    if (cfg.db_url) {
+        /* Records wait in the spool and a thread stores them; changes in
+         * the database reach the daemon through LISTEN. */
+        srv.spool = spool_open(cfg.records_spool, (unsigned)nworkers + 1,
+                               (uint64_t)cfg.records_spool_max_mib << 20, 16u << 20, err, sizeof(err));
+        srv.rw = srv.spool ? recwriter_start(srv.spool, cfg.db_url, err, sizeof(err)) : NULL;
+        notify = srv.rw ? dbnotify_new(cfg.db_url) : NULL;
+        if (!srv.spool || !srv.rw || !notify) {
+            fprintf(stderr, "bsd: %s\n", err[0] ? err : "out of memory");
+            return 1;
+        }
+        dbnotify_poll(notify, 0); /* connect now; the first "change" is the start itself */
+    }
+#endif
     worker_app_t app;
     server_app(&srv, &app);
     worker_limits_t lim = {
@@ -328,11 +359,24 @@ int main(int argc, char **argv)
             ncoap ? "on" : "off", creds_count(gen->creds), (unsigned)lim.max_datagram);
 
     uint64_t gen_id = 1;
+    int want_reload = 0;
     bsd_gen_t *retired = NULL; /* replaced generation, freed once every worker acked */
     int running = 1;
+    uint64_t reload_at = 0; /* a change was notified: reload then (ms), 0 = none */
     while (running) {
-        struct pollfd p = {.fd = sfd, .events = POLLIN};
-        int pr = poll(&p, 1, retired ? 10 : 1000);
+        struct pollfd p[2] = {{.fd = sfd, .events = POLLIN}, {.fd = dbnotify_fd(notify), .events = POLLIN}};
+        int pr = poll(p, notify && p[1].fd >= 0 ? 2 : 1, retired || reload_at ? 10 : 1000);
+        if (notify) {
+            struct timespec ts;
+            clock_gettime(CLOCK_MONOTONIC, &ts);
+            uint64_t t = (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+            /* Changes come in bursts (an import): wait for 300 ms of quiet. */
+            if (dbnotify_poll(notify, t)) reload_at = t + 300;
+            if (reload_at && t >= reload_at && !retired) {
+                reload_at = 0;
+                want_reload = 1;
+            }
+        }
         if (retired) {
             int all = 1;
             uint64_t want = atomic_load(&current)->id;
@@ -343,10 +387,12 @@ int main(int argc, char **argv)
                 retired = NULL;
             }
         }
-        if (pr <= 0) continue;
         struct signalfd_siginfo si;
-        if (read(sfd, &si, sizeof(si)) != sizeof(si)) continue;
-        if (si.ssi_signo == SIGHUP) {
+        memset(&si, 0, sizeof(si));
+        if (pr > 0 && (p[0].revents & POLLIN) && read(sfd, &si, sizeof(si)) != sizeof(si)) continue;
+        if (si.ssi_signo == SIGHUP) want_reload = 1;
+        if (want_reload) {
+            want_reload = 0;
             bsd_config_t ncfg;
             if (load_config(&ncfg, conf_path) != 0) {
                 log_msg(BSD_LOG_ERROR, "daemon.reload.failed", "reason=config");
@@ -389,6 +435,9 @@ int main(int argc, char **argv)
         worker_free(workers[w]);
     }
     free_gen(retired);
+    dbnotify_free(notify);
+    recwriter_stop(srv.rw, 2000); /* records not stored by then stay in the spool */
+    spool_close(srv.spool);
     if (cfg.pid_file) unlink(cfg.pid_file);
     log_msg(BSD_LOG_INFO, "daemon.stopped", "handshakes_ok=%lu handshakes_failed=%lu", ok, failed);
     free_gen(atomic_load(&current));

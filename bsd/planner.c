@@ -1,7 +1,9 @@
 /*
  * planner.c — the plan sources behind planner.h. The plans-file source
  * matches the endpoint against the plans' globs and compiles the first
- * match; the policy source (added with bsd/policy) lives beside it.
+ * match. The policy source keeps, per device, what policies may match on
+ * (labels, serial) in an open-addressing table keyed by endpoint, and
+ * compiles the selected policy with the derivation key.
  */
 #include "bsd/planner.h"
 
@@ -9,12 +11,37 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum planner_kind { PLANNER_FILE = 1 };
+enum planner_kind { PLANNER_FILE = 1, PLANNER_POLICY };
+
+/* One device's policy-visible attributes. */
+typedef struct pdev {
+    char *endpoint;
+    char *serial;
+    policy_label_t *labels;
+    size_t nlabels;
+} pdev_t;
 
 struct bsd_planner {
     enum planner_kind kind;
     bs_planfile_t *pf; /* PLANNER_FILE */
+    /* PLANNER_POLICY */
+    policy_t **ps;
+    uint32_t *versions;
+    size_t nps;
+    uint8_t key[POLICY_KEY_LEN];
+    pdev_t *devs;     /* open addressing by endpoint hash; endpoint NULL = empty */
+    size_t cap, used; /* cap is a power of two */
 };
+
+static uint32_t ep_hash(const char *s)
+{
+    uint32_t h = 2166136261u;
+    for (; *s; s++) {
+        h ^= (uint8_t)*s;
+        h *= 16777619u;
+    }
+    return h;
+}
 
 bsd_planner_t *bsd_planner_from_planfile(bs_planfile_t *pf)
 {
@@ -28,11 +55,132 @@ bsd_planner_t *bsd_planner_from_planfile(bs_planfile_t *pf)
     return p;
 }
 
+bsd_planner_t *bsd_planner_from_policies(policy_t **ps, const uint32_t *versions, size_t n,
+                                         const uint8_t key[POLICY_KEY_LEN])
+{
+    bsd_planner_t *p = calloc(1, sizeof(*p));
+    policy_t **own = n ? calloc(n, sizeof(*own)) : NULL;
+    uint32_t *vers = n ? calloc(n, sizeof(*vers)) : NULL;
+    if (!p || (n && (!own || !vers))) {
+        for (size_t i = 0; i < n; i++)
+            policy_free(ps[i]);
+        free(own);
+        free(vers);
+        free(p);
+        return NULL;
+    }
+    p->kind = PLANNER_POLICY;
+    for (size_t i = 0; i < n; i++) {
+        own[i] = ps[i];
+        vers[i] = versions[i];
+    }
+    p->ps = own;
+    p->versions = vers;
+    p->nps = n;
+    memcpy(p->key, key, POLICY_KEY_LEN);
+    return p;
+}
+
+static void pdev_free(pdev_t *d)
+{
+    for (size_t i = 0; i < d->nlabels; i++) {
+        free((char *)d->labels[i].key);
+        free((char *)d->labels[i].value);
+    }
+    free(d->labels);
+    free(d->serial);
+    free(d->endpoint);
+}
+
 void bsd_planner_free(bsd_planner_t *p)
 {
     if (!p) return;
     bs_planfile_free(p->pf);
+    for (size_t i = 0; i < p->nps; i++)
+        policy_free(p->ps[i]);
+    free(p->ps);
+    free(p->versions);
+    for (size_t i = 0; i < p->cap; i++)
+        if (p->devs[i].endpoint) pdev_free(&p->devs[i]);
+    free(p->devs);
+    explicit_bzero(p->key, sizeof(p->key));
     free(p);
+}
+
+static pdev_t *find_slot(pdev_t *devs, size_t cap, const char *ep)
+{
+    size_t mask = cap - 1;
+    for (size_t i = ep_hash(ep) & mask;; i = (i + 1) & mask)
+        if (!devs[i].endpoint || strcmp(devs[i].endpoint, ep) == 0) return &devs[i];
+}
+
+static int grow(bsd_planner_t *p)
+{
+    size_t ncap = p->cap ? p->cap * 2 : 1024;
+    pdev_t *nd = calloc(ncap, sizeof(*nd));
+    if (!nd) return -1;
+    for (size_t i = 0; i < p->cap; i++)
+        if (p->devs[i].endpoint) *find_slot(nd, ncap, p->devs[i].endpoint) = p->devs[i];
+    free(p->devs);
+    p->devs = nd;
+    p->cap = ncap;
+    return 0;
+}
+
+int bsd_planner_add_device(bsd_planner_t *p, const char *endpoint, const char *serial,
+                           const policy_label_t *labels, size_t nlabels)
+{
+    if (!p || p->kind != PLANNER_POLICY || !endpoint) return -1;
+    if ((p->used + 1) * 4 > p->cap * 3 && grow(p) != 0) return -1;
+    pdev_t d = {0};
+    d.endpoint = strdup(endpoint);
+    d.serial = serial && serial[0] ? strdup(serial) : NULL;
+    d.labels = nlabels ? calloc(nlabels, sizeof(*d.labels)) : NULL;
+    int bad = !d.endpoint || (serial && serial[0] && !d.serial) || (nlabels && !d.labels);
+    for (size_t i = 0; !bad && i < nlabels; i++) {
+        d.labels[i].key = strdup(labels[i].key);
+        d.labels[i].value = strdup(labels[i].value);
+        d.nlabels = i + 1;
+        bad = !d.labels[i].key || !d.labels[i].value;
+    }
+    if (bad) {
+        pdev_free(&d);
+        return -1;
+    }
+    pdev_t *slot = find_slot(p->devs, p->cap, endpoint);
+    if (slot->endpoint) {
+        pdev_free(slot); /* the last registration wins */
+        p->used--;
+    }
+    *slot = d;
+    p->used++;
+    return 0;
+}
+
+static int plan_policies(const bsd_planner_t *p, const creds_device_t *dev, bs_plan_t *out, char *err,
+                         size_t errcap)
+{
+    policy_device_t pd = {.endpoint = dev->endpoint};
+    if (p->cap) {
+        const pdev_t *d = find_slot(p->devs, p->cap, dev->endpoint);
+        if (d->endpoint) {
+            pd.serial = d->serial;
+            pd.labels = d->labels;
+            pd.nlabels = d->nlabels;
+        }
+    }
+    int i = policy_select((const policy_t *const *)p->ps, p->nps, &pd, NULL);
+    if (i < 0) return BSD_PLANNER_NONE;
+    policy_ctx_t ctx = {.version = p->versions[i], .flags = 0};
+    memcpy(ctx.key, p->key, POLICY_KEY_LEN);
+    char msg[256];
+    int r = policy_compile(p->ps[i], &pd, &ctx, out, msg, sizeof(msg));
+    explicit_bzero(ctx.key, sizeof(ctx.key));
+    if (r != 0) {
+        snprintf(err, errcap, "policy %s v%u: %s", policy_name(p->ps[i]), (unsigned)p->versions[i], msg);
+        return BSD_PLANNER_FAIL;
+    }
+    return 0;
 }
 
 int bsd_planner_plan(const bsd_planner_t *p, const creds_device_t *dev, bs_plan_t *out, char *err,
@@ -40,6 +188,7 @@ int bsd_planner_plan(const bsd_planner_t *p, const creds_device_t *dev, bs_plan_
 {
     if (errcap) err[0] = 0;
     if (!p || !dev) return BSD_PLANNER_NONE;
+    if (p->kind == PLANNER_POLICY) return plan_policies(p, dev, out, err, errcap);
     const bs_planfile_plan_t *pp = bs_planfile_match(p->pf, dev->endpoint);
     if (!pp) return BSD_PLANNER_NONE;
     return bs_planfile_compile(pp, dev->endpoint, out, err, errcap) == 0 ? 0 : BSD_PLANNER_FAIL;
@@ -49,6 +198,8 @@ const char *bsd_planner_describe(const bsd_planner_t *p, char *buf, size_t cap)
 {
     if (!p)
         snprintf(buf, cap, "no plans");
+    else if (p->kind == PLANNER_POLICY)
+        snprintf(buf, cap, "%zu active policies, %zu devices with attributes", p->nps, p->used);
     else
         snprintf(buf, cap, "plans file (%zu plans)", bs_planfile_count(p->pf));
     return buf;

@@ -6,17 +6,21 @@
  *
  * Two sources exist: the JSON plans file (bsd/lwm2m/bs_planfile.h), and the
  * active YAML policies with the device records they are compiled against
- * (bsd/policy). Either way the engine only receives a bs_plan_t; producing
- * it is pure and allocation-free, so it runs on the worker that received
- * the Bootstrap-Request.
+ * (bsd/policy; the highest-priority matching policy wins, see
+ * policy_select). Either way the engine only receives a bs_plan_t;
+ * producing it is pure and allocation-free, so it runs on the worker that
+ * received the Bootstrap-Request.
  */
 #ifndef BSD_PLANNER_H
 #define BSD_PLANNER_H
 
 #include <stddef.h>
 
+#include <stdint.h>
+
 #include "bsd/lwm2m/bs_plan.h"
 #include "bsd/lwm2m/bs_planfile.h"
+#include "bsd/policy/policy.h"
 #include "bsd/transport/creds.h"
 
 #define BSD_PLANNER_NONE (-1) /* no plan or policy applies to the device */
@@ -27,6 +31,25 @@ typedef struct bsd_planner bsd_planner_t;
 /* A planner serving the plans file |pf|, which it now owns (freed with the
  * planner, also when this fails). NULL on out-of-memory. */
 bsd_planner_t *bsd_planner_from_planfile(bs_planfile_t *pf);
+
+/*
+ * A planner serving policies: |n| parsed policies (owned from now on, freed
+ * with the planner, also when this fails) with the version number each was
+ * stored under, and the 32-byte key generated credentials are derived from
+ * (copied; wiped on free). Devices are added with bsd_planner_add_device()
+ * before the planner is published. NULL on out-of-memory.
+ */
+bsd_planner_t *bsd_planner_from_policies(policy_t **ps, const uint32_t *versions, size_t n,
+                                         const uint8_t key[POLICY_KEY_LEN]);
+
+/*
+ * Registers what the policies may use of device |endpoint| beyond its
+ * credential: its serial number (NULL for none) and |nlabels| labels
+ * (copied). Only during the build of a generation. Returns 0, -1 on
+ * out-of-memory or when the planner does not serve policies.
+ */
+int bsd_planner_add_device(bsd_planner_t *p, const char *endpoint, const char *serial,
+                           const policy_label_t *labels, size_t nlabels);
 
 /* Frees the planner and what it owns. NULL is fine. */
 void bsd_planner_free(bsd_planner_t *p);

@@ -31,6 +31,17 @@
 #define BS_INST_SLOT(n)    ((uint16_t)(BS_INST_SLOT_BASE + (n)))
 #define BS_INST_IS_SLOT(i) ((i) >= BS_INST_SLOT_BASE && (i) < BS_INST_SLOT_BASE + BS_PLAN_MAX_SLOTS)
 
+/*
+ * An instance ID of object 0 meaning "the client's own Bootstrap-Server
+ * Security instance", as its Discover answer lists it (the one /0/x entry
+ * without ssid). Policies write Client Hold Off Time (/0/x/11), Account
+ * Timeout (/0/x/12) or a rotated credential there, resource by resource so
+ * that nothing else of the account is replaced. When the client listed no
+ * such instance, or more than one, the engine skips the step and records it
+ * as skipped ("no bootstrap account").
+ */
+#define BS_INST_BS_ACCOUNT 0xfff0u
+
 typedef enum bs_op_kind {
     BS_OP_DISCOVER = 1, /* GET path, Accept link-format */
     BS_OP_READ,         /* GET path (LwM2M 1.1: /1, /2) */
@@ -63,6 +74,9 @@ typedef struct bs_plan {
     size_t nrecs;
     uint8_t bytes[BS_PLAN_MAX_BYTES]; /* backing store of string/opaque values */
     size_t nbytes;
+    /* 1 for a record whose value is a secret (PSK key, private key, OSCORE
+     * Master Secret): dry runs and records print it redacted. */
+    uint8_t rec_secret[BS_PLAN_MAX_RECS];
 } bs_plan_t;
 
 #endif

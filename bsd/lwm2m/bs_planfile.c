@@ -15,7 +15,9 @@
  * messages are escaped and shortened: messages go to logs.
  */
 #include "bsd/lwm2m/bs_planfile.h"
+
 #include "bsd/lwm2m/lwm2m_objects.h"
+#include "bsd/util/utf8.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -281,42 +283,6 @@ static int parse_objlnk(const char *s, lwm2m_objlnk_t *out)
     out->obj = (uint16_t)o;
     out->inst = (uint16_t)i;
     return 0;
-}
-
-/* 1 when |s| (|n| bytes) is valid UTF-8 (RFC 3629: no overlongs, no surrogates). */
-static int utf8_valid(const uint8_t *s, size_t n)
-{
-    size_t i = 0;
-    while (i < n) {
-        uint8_t b = s[i];
-        size_t k;
-        uint32_t cp;
-        if (b < 0x80) {
-            i++;
-            continue;
-        } else if ((b & 0xe0) == 0xc0) {
-            k = 1;
-            cp = b & 0x1f;
-        } else if ((b & 0xf0) == 0xe0) {
-            k = 2;
-            cp = b & 0x0f;
-        } else if ((b & 0xf8) == 0xf0) {
-            k = 3;
-            cp = b & 0x07;
-        } else {
-            return 0;
-        }
-        if (n - i <= k) return 0;
-        for (size_t j = 1; j <= k; j++) {
-            if ((s[i + j] & 0xc0) != 0x80) return 0;
-            cp = cp << 6 | (s[i + j] & 0x3f);
-        }
-        if ((k == 1 && cp < 0x80) || (k == 2 && cp < 0x800) || (k == 3 && cp < 0x10000) || cp > 0x10ffff ||
-            (cp >= 0xd800 && cp <= 0xdfff))
-            return 0;
-        i += k + 1;
-    }
-    return 1;
 }
 
 /* ---- the object model ----------------------------------------------------------- */

@@ -153,8 +153,24 @@ static uint16_t op_ssid(const bs_session_t *s, const lwm2m_path_t *p)
     return 0;
 }
 
+/* The client's Bootstrap-Server Security instance, when Discover named
+ * exactly one; else the marker stays and the step is skipped. */
+static int bs_account_known(const bs_session_t *s)
+{
+    return s->bs_accounts == 1 && s->bs_account_inst >= 0;
+}
+
+static int is_bs_account_marker(const lwm2m_path_t *p)
+{
+    return p->depth >= 2 && p->obj == LWM2M_OBJ_SECURITY && p->inst == BS_INST_BS_ACCOUNT;
+}
+
 static lwm2m_path_t resolve_path(bs_session_t *s, lwm2m_path_t p)
 {
+    if (is_bs_account_marker(&p)) {
+        if (bs_account_known(s)) p.inst = (uint16_t)s->bs_account_inst;
+        return p;
+    }
     if (p.depth >= 2 && BS_INST_IS_SLOT(p.inst) && (p.obj == 0 || p.obj == 1))
         p.inst = resolve_slot(s, p.obj, (unsigned)(p.inst - BS_INST_SLOT_BASE), was_deleted(s, p.obj),
                               op_ssid(s, &p));
@@ -344,6 +360,13 @@ static void prepare_step(bs_session_t *s, uint64_t now)
             continue;
         }
         path = resolve_path(s, path);
+        if (is_bs_account_marker(&path)) {
+            /* Never guess where the client keeps its bootstrap account. */
+            record_step(s, op, &path, 0, 1, now);
+            s->steps[s->nsteps - 1].no_account = 1;
+            s->op++;
+            continue;
+        }
         if (op->kind == BS_OP_WRITE) {
             if (encode_payload(s, op, &path) != 0) {
                 record_step(s, op, &path, 0, 0, now);
@@ -620,11 +643,19 @@ int bs_session_record_json(const bs_session_t *s, char *out, size_t cap)
     for (size_t i = 0; i < s->nsteps; i++) {
         const bs_step_t *st = &s->steps[i];
         char p[32];
-        if (lwm2m_path_format(&st->path, p, sizeof(p)) < 0) snprintf(p, sizeof(p), "?");
+        if (is_bs_account_marker(&st->path)) {
+            if (st->path.depth >= 3)
+                snprintf(p, sizeof(p), "/0/bs-account/%u", (unsigned)st->path.res);
+            else
+                snprintf(p, sizeof(p), "/0/bs-account");
+        } else if (lwm2m_path_format(&st->path, p, sizeof(p)) < 0)
+            snprintf(p, sizeof(p), "?");
         PUT("%s{\"op\":\"%s\",\"path\":\"%s\"", i ? "," : "", op_name(st->kind),
             st->kind == BS_OP_FINISH ? "/bs" : p);
         if (st->format) PUT(",\"format\":%u", (unsigned)st->format);
-        if (st->skipped)
+        if (st->skipped && st->no_account)
+            PUT(",\"skipped\":true,\"why\":\"no bootstrap account\"}");
+        else if (st->skipped)
             PUT(",\"skipped\":true}");
         else if (st->code)
             PUT(",\"code\":\"%u.%02u\",\"ms\":%u,\"blocks\":%u}", (unsigned)COAP_CODE_CLASS(st->code),

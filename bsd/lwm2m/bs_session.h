@@ -46,13 +46,14 @@ typedef enum bs_outcome {
 
 /* One step as recorded: what was sent and what came back. */
 typedef struct bs_step {
-    uint8_t kind;      /* bs_op_kind_t */
-    lwm2m_path_t path; /* resolved path (placement applied) */
-    uint16_t format;   /* Content-Format of the payload or Accept; 0 none */
-    uint8_t code;      /* response code (COAP_CODE), 0 = none (timeout) */
-    uint8_t skipped;   /* not sent (on_error: stop, or LwM2M 1.0 client) */
-    uint16_t blocks;   /* request blocks sent */
-    uint32_t ms;       /* duration */
+    uint8_t kind;       /* bs_op_kind_t */
+    lwm2m_path_t path;  /* resolved path (placement applied) */
+    uint16_t format;    /* Content-Format of the payload or Accept; 0 none */
+    uint8_t code;       /* response code (COAP_CODE), 0 = none (timeout) */
+    uint8_t skipped;    /* not sent (on_error: stop, or LwM2M 1.0 client) */
+    uint8_t no_account; /* skipped: BS_INST_BS_ACCOUNT but Discover named no single BS account */
+    uint16_t blocks;    /* request blocks sent */
+    uint32_t ms;        /* duration */
 } bs_step_t;
 
 typedef struct bs_session {

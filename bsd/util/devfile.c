@@ -296,8 +296,7 @@ static int devfile_load_spki_file(struct devfile_ctx *c, unsigned line, uint8_t 
     return 0;
 }
 
-/* Parses "addr" or "addr/prefix".  -EINVAL: not that; -EDOM: host bits set. */
-static int devfile_parse_cidr(const char *s, size_t len, devfile_cidr_t *out)
+int devfile_cidr_parse(const char *s, size_t len, devfile_cidr_t *out)
 {
     memset(out, 0, sizeof *out);
     const char *slash = memchr(s, '/', len);
@@ -346,7 +345,7 @@ static int devfile_parse_allow(struct devfile_ctx *c, unsigned line, devfile_dev
         if (count == DEVFILE_ALLOW_MAX)
             return lex_fail(&c->e, line, v->col[pos], "too many entries in allow (max %d)",
                             DEVFILE_ALLOW_MAX);
-        int r = devfile_parse_cidr(v->s + pos, end - pos, &tmp[count]);
+        int r = devfile_cidr_parse(v->s + pos, end - pos, &tmp[count]);
         if (r == -EDOM)
             return lex_fail(&c->e, line, v->col[pos], "address has bits set beyond the prefix length");
         if (r < 0)

@@ -135,6 +135,14 @@ int devfile_load_buffer(devfile_t *df, const char *name, const char *base_dir, c
 bool devfile_nosec_allowed(const devfile_device_t *dev, const struct sockaddr *sa);
 
 /*
+ * devfile_cidr_parse parses "addr" or "addr/prefix" (|len| bytes at |s|, IPv4
+ * or IPv6, numeric) into |out|; an IPv4-mapped IPv6 prefix (::ffff:a.b.c.d/
+ * 96+n) is stored as the IPv4 prefix a.b.c.d/n. Returns 0, -EINVAL (not an
+ * address or prefix) or -EDOM (bits set beyond the prefix length).
+ */
+int devfile_cidr_parse(const char *s, size_t len, devfile_cidr_t *out);
+
+/*
  * devfile_kind_name returns "psk", "rpk", "x509", "nosec", or "?" for an
  * unknown kind.  Never NULL.
  */

@@ -157,3 +157,23 @@ newlog_has() {
     return 1
 }
 newlog_lacks() { ! tail -n "+$((T_MARK + 1))" "$T_WORK/daemon.log" | grep -Eq "$1"; }
+
+# ---- a private PostgreSQL cluster (scripts/pg-cluster.sh) ------------------
+
+# t_pg_start: starts a cluster in $T_WORK/pg, stopped again on exit (by the
+# script's own stop command, which checks the postmaster's PID file). Sets
+# T_DB_URL. Returns 1 when the cluster does not start.
+t_pg_start() {
+    chmod 0755 "$T_WORK" # the server's user must reach its data directory
+    sh -c "bash '$BSD_SRCDIR/scripts/pg-cluster.sh' start '$T_WORK/pg'" >"$T_WORK/pg-start.log" 2>&1 ||
+        { cat "$T_WORK/pg-start.log" >&2; return 1; }
+    T_DB_URL=$(bash "$BSD_SRCDIR/scripts/pg-cluster.sh" url "$T_WORK/pg") || return 1
+    trap 't_pg_stop; t_cleanup' EXIT
+    export T_DB_URL
+}
+t_pg_stop() { bash "$BSD_SRCDIR/scripts/pg-cluster.sh" stop "$T_WORK/pg" >/dev/null 2>&1 || true; }
+
+# t_secret_keys: writes a fresh keyring (one key, id 1) to $T_WORK/keys (0600).
+t_secret_keys() {
+    (umask 077 && echo "1 $(od -An -tx1 -N32 /dev/urandom | tr -d ' \n')" >"$T_WORK/keys")
+}

@@ -454,6 +454,65 @@ START_TEST(unrelated_messages)
 }
 END_TEST
 
+/* discover; write /0/<bs account>/11; finish */
+static void bs_account_plan(void)
+{
+    memset(&plan, 0, sizeof(plan));
+    snprintf(plan.name, sizeof(plan.name), "bsacc");
+    add_op(BS_OP_DISCOVER, lwm2m_path(0, 0, 0, 0, 0));
+    add_write(lwm2m_path(3, 0, BS_INST_BS_ACCOUNT, 11, 0));
+    add_int(0, BS_INST_BS_ACCOUNT, 11, 30);
+    add_op(BS_OP_FINISH, lwm2m_path(0, 0, 0, 0, 0));
+}
+
+/* The marker resolves to the instance Discover lists without ssid (Anjay /0/1). */
+START_TEST(bs_account_marker_resolved)
+{
+    bs_account_plan();
+    ck_assert_int_eq(bs_session_start(&sess, &plan, 11542, 1100, 1000, 7), 0);
+    coap_msg_t m = next_req(1000);
+    reply(&m, COAP_CONTENT, 40, "</>;lwm2m=1.1,</0/0>;ssid=5,</0/1>;uri=\"coaps://bs\",</1/0>;ssid=5", 1001);
+    m = next_req(1002);
+    ck_assert_int_eq(m.code, COAP_PUT);
+    path_is(&m, "/0/1/11");
+    ck_assert_uint_eq(m.payload_len, 3); /* TLV c1 0b 1e */
+    ck_assert_int_eq(m.payload[0], 0xc1);
+    ck_assert_int_eq(m.payload[1], 11);
+    ck_assert_int_eq(m.payload[2], 30);
+    reply(&m, COAP_CHANGED, 0, NULL, 1003);
+    m = next_req(1004);
+    path_is(&m, "/bs");
+    reply(&m, COAP_CHANGED, 0, NULL, 1005);
+    ck_assert_int_eq(sess.outcome, BS_OUTCOME_FINISHED);
+}
+END_TEST
+
+/* Without exactly one Bootstrap-Server account listed, the step is skipped
+ * and recorded, never guessed. */
+START_TEST(bs_account_marker_unknown)
+{
+    static const char *const answers[] = {"</>;lwm2m=1.1,</0/0>;ssid=5,</1/0>;ssid=5",
+                                          "</>;lwm2m=1.1,</0/0>,</0/2>,</1/0>;ssid=5"};
+    for (int k = 0; k < 2; k++) {
+        bs_account_plan();
+        ck_assert_int_eq(bs_session_start(&sess, &plan, 11542, 1100, 1000, 7), 0);
+        coap_msg_t m = next_req(1000);
+        reply(&m, COAP_CONTENT, 40, answers[k], 1001);
+        m = next_req(1002);
+        ck_assert_int_eq(m.code, COAP_POST);
+        path_is(&m, "/bs");
+        reply(&m, COAP_CHANGED, 0, NULL, 1003);
+        ck_assert_int_eq(sess.outcome, BS_OUTCOME_FINISHED);
+        ck_assert_int_eq(sess.steps[1].skipped, 1);
+        ck_assert_int_eq(sess.steps[1].no_account, 1);
+        char js[1024];
+        ck_assert_int_gt(bs_session_record_json(&sess, js, sizeof js), 0);
+        ck_assert_ptr_nonnull(strstr(js, "{\"op\":\"write\",\"path\":\"/0/bs-account/11\",\"format\":11542,"
+                                         "\"skipped\":true,\"why\":\"no bootstrap account\"}"));
+    }
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("bs_session");
@@ -472,6 +531,8 @@ int main(void)
     tcase_add_test(tc, no_blockwise_falls_back_per_resource);
     tcase_add_test(tc, lwm2m10_skips_read);
     tcase_add_test(tc, unrelated_messages);
+    tcase_add_test(tc, bs_account_marker_resolved);
+    tcase_add_test(tc, bs_account_marker_unknown);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

@@ -80,6 +80,7 @@ typedef struct sim_cfg {
     int psk_identity_ep; /* identity = endpoint name (no --psk-identity) */
     uint8_t psk_key[SIM_PSK_KEY_MAX];
     size_t psk_key_len;
+    int psk_key_per_device;      /* each device's key = HMAC-SHA-256(psk_key, endpoint), cut to psk_key_len */
     const char *rpk_key;         /* PEM P-256 private key (RPK mode) */
     const char *server_spki;     /* optional pinned server RPK (DER or PEM file) */
     const char *cert, *key, *ca; /* X.509 mode */
@@ -207,5 +208,8 @@ void sim_dev_end(sim_dev_t *d, sim_outcome_t o, const char *why, uint64_t now_us
 /* Answers one server request |m| (already parsed, not a duplicate) into
  * |out|; returns the response length or 0 for none. Exposed for tests. */
 size_t sim_dev_serve(sim_dev_t *d, const coap_msg_t *m, uint64_t now_us, uint8_t *out, size_t cap);
+
+/* The PSK key of device |ep| (|out| holds SIM_PSK_KEY_MAX bytes); returns its length. */
+size_t sim_device_psk(const sim_cfg_t *c, const char *ep, uint8_t *out);
 
 #endif

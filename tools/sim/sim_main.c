@@ -17,6 +17,7 @@
 
 #include "bsd/util/log.h"
 #include "tools/sim/sim.h"
+#include "tools/sim/sim_discover.h"
 #include "tools/sim/sim_formats.h"
 #include "tools/sim/sim_loop.h"
 #include "tools/sim/sim_net.h"
@@ -42,6 +43,7 @@ static const char usage_text[] =
     "  --psk-identity ID       PSK identity (default: the endpoint name, so N devices can\n"
     "                          share one key: devices-file lines `EP psk identity=EP key=HEX`)\n"
     "  --psk-key HEX           PSK key (1..64 bytes): selects PSK mode\n"
+    "  --psk-key-per-device    each device's key is HMAC-SHA-256(--psk-key, endpoint), cut to its length\n"
     "  --rpk-key FILE          PEM P-256 private key: selects RPK mode (RFC 7250, client and\n"
     "                          server certificate type RawPublicKey)\n"
     "  --server-spki FILE      RPK mode: pin the server's key (DER SPKI or PEM public key)\n"
@@ -95,6 +97,7 @@ static const char usage_text[] =
     "  --threads T             event-loop threads (default 1)\n"
     "  --server-pid PID        report the server's CPU time per completed session\n"
     "  --print-devices         print the daemon's devices-file lines for these devices, exit\n"
+    "  --print-discover        print this client's Discover answer before any write, exit\n"
     "\n"
     "Exit status: 0 when every device ended with an --expect outcome, 1 otherwise, 2 on\n"
     "usage or set-up errors. Outcomes: finished finish-rejected bspack-finished\n"
@@ -224,6 +227,7 @@ enum {
     O_SERVER = 256,
     O_PSK_ID,
     O_PSK_KEY,
+    O_PSK_PER_DEVICE,
     O_RPK_KEY,
     O_SERVER_SPKI,
     O_CERT,
@@ -258,12 +262,14 @@ enum {
     O_THREADS,
     O_PID,
     O_PRINT,
+    O_PRINT_DISCOVER,
 };
 
 static const struct option long_opts[] = {
     {"server", 1, 0, O_SERVER},
     {"psk-identity", 1, 0, O_PSK_ID},
     {"psk-key", 1, 0, O_PSK_KEY},
+    {"psk-key-per-device", 0, 0, O_PSK_PER_DEVICE},
     {"rpk-key", 1, 0, O_RPK_KEY},
     {"server-spki", 1, 0, O_SERVER_SPKI},
     {"cert", 1, 0, O_CERT},
@@ -298,6 +304,7 @@ static const struct option long_opts[] = {
     {"threads", 1, 0, O_THREADS},
     {"server-pid", 1, 0, O_PID},
     {"print-devices", 0, 0, O_PRINT},
+    {"print-discover", 0, 0, O_PRINT_DISCOVER},
     {"quiet", 0, 0, 'q'},
     {"verbose", 0, 0, 'v'},
     {"help", 0, 0, 'h'},
@@ -305,7 +312,7 @@ static const struct option long_opts[] = {
 };
 
 typedef struct opts {
-    int secure, have_server, bs_inst_set, print_devices, ep_set;
+    int secure, have_server, bs_inst_set, print_devices, print_discover, ep_set;
     const char *dump;
 } opts_t;
 
@@ -324,6 +331,7 @@ static int parse_args(int argc, char **argv, sim_cfg_t *c, opts_t *o)
             snprintf(c->psk_identity, sizeof(c->psk_identity), "%s", optarg);
             c->psk_identity_ep = 0;
             break;
+        case O_PSK_PER_DEVICE: c->psk_key_per_device = 1; break;
         case O_PSK_KEY:
             if (parse_hex(optarg, c->psk_key, sizeof(c->psk_key), &c->psk_key_len) != 0)
                 return die("bad --psk-key (1..64 bytes of hex)%s", "");
@@ -437,6 +445,7 @@ static int parse_args(int argc, char **argv, sim_cfg_t *c, opts_t *o)
             c->server_pid = (pid_t)v;
             break;
         case O_PRINT: o->print_devices = 1; break;
+        case O_PRINT_DISCOVER: o->print_discover = 1; break;
         case 'q': c->quiet = 1; break;
         case 'v': c->verbose = 1; break;
         case 'h': fputs(usage_text, stdout); exit(0);
@@ -502,7 +511,9 @@ static void print_devices(const sim_cfg_t *c)
             printf(" psk identity=");
             print_quoted(c->psk_identity_ep ? ep : c->psk_identity);
             printf(" key=");
-            print_hex(c->psk_key, c->psk_key_len);
+            uint8_t k[SIM_PSK_KEY_MAX];
+            size_t kn = sim_device_psk(c, ep, k);
+            print_hex(k, kn);
             break;
         case SIM_SEC_RPK:
             printf(" rpk spki=");
@@ -568,6 +579,26 @@ int main(int argc, char **argv)
         print_devices(&cfg);
         sim_tls_free(&tls);
         return 0;
+    }
+    if (o.print_discover) {
+        /* What this client answers to a Bootstrap-Discover of "/" before
+         * any write: the client state a dry run (bsctl policy plan) needs. */
+        sim_dev_t *d = calloc(1, sizeof(*d));
+        char buf[4096];
+        int n = -1;
+        if (d) {
+            d->cfg = &cfg;
+            sim_store_init(&d->store, cfg.store_flags);
+            sim_dev_reset(d, cfg.ep_prefix ? cfg.ep_prefix : cfg.ep, 1, 0);
+            lwm2m_path_t root = lwm2m_path(0, 0, 0, 0, 0);
+            n = sim_discover(&d->store, cfg.dialect, cfg.minor, &root, buf, sizeof(buf));
+            sim_store_free(&d->store);
+            free(d->body);
+            free(d);
+        }
+        if (n >= 0) printf("%.*s\n", n, buf);
+        sim_tls_free(&tls);
+        return n >= 0 ? 0 : 1;
     }
     sim_report_t rep = {.out = cfg.quiet ? NULL : stdout};
     pthread_mutex_init(&rep.mu, NULL);

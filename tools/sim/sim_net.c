@@ -15,6 +15,7 @@
 
 #include <wolfssl/wolfcrypt/asn_public.h>
 #include <wolfssl/wolfcrypt/ecc.h>
+#include <wolfssl/wolfcrypt/hmac.h>
 
 #include "bsd/util/log.h"
 
@@ -113,8 +114,26 @@ static unsigned int psk_cb(WOLFSSL *ssl, const char *hint, char *identity, unsig
     if (n > id_max || n > SIM_PSK_ID_MAX || cfg->psk_key_len > key_max) return 0;
     memcpy(identity, id, n);
     identity[n] = 0; /* wolfSSL's buffer holds id_max + 1 bytes */
-    memcpy(key, cfg->psk_key, cfg->psk_key_len);
-    return (unsigned int)cfg->psk_key_len;
+    return (unsigned int)sim_device_psk(cfg, c->dev->ep, key);
+}
+
+size_t sim_device_psk(const sim_cfg_t *c, const char *ep, uint8_t *out)
+{
+    if (!c->psk_key_per_device) {
+        memcpy(out, c->psk_key, c->psk_key_len);
+        return c->psk_key_len;
+    }
+    /* Distinct keys for a load run against a store that refuses shared ones. */
+    Hmac h;
+    uint8_t mac[WC_SHA256_DIGEST_SIZE];
+    if (wc_HmacInit(&h, NULL, INVALID_DEVID) != 0 ||
+        wc_HmacSetKey(&h, WC_SHA256, c->psk_key, (word32)c->psk_key_len) ||
+        wc_HmacUpdate(&h, (const byte *)ep, (word32)strlen(ep)) || wc_HmacFinal(&h, mac))
+        memset(mac, 0, sizeof(mac));
+    wc_HmacFree(&h);
+    size_t n = c->psk_key_len < sizeof(mac) ? c->psk_key_len : sizeof(mac);
+    memcpy(out, mac, n);
+    return n;
 }
 
 /* RPK mode with --server-spki: the server's raw key must be the pinned one. */

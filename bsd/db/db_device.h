@@ -1,0 +1,128 @@
+/*
+ * db_device.h — the device record of the PostgreSQL store and the rules a
+ * record must satisfy. Shared by the import parser (devimport.h), the store
+ * (db_devices.h) and bsctl, so a device added by hand is checked exactly like
+ * an imported one.
+ *
+ * The rules are those of the devices file (devfile.h, docs/CONFIGURATION.md):
+ * endpoint 1..255 printable ASCII without spaces, PSK identity 1..128 bytes,
+ * SPKI a DER SubjectPublicKeyInfo of at most 512 bytes, certificate names
+ * 1..255 bytes, fingerprint a SHA-256, NoSec allow lists of 1..16 prefixes
+ * without host bits. The store is stricter in two places: a PSK key must have
+ * at least DB_DEVICE_PSK_KEY_MIN bytes, and a PSK identity must be UTF-8
+ * (PostgreSQL text). Labels and a serial number are new. Operator
+ * documentation: docs/DEVICES.md.
+ *
+ * Error codes are negative errno values.
+ */
+#ifndef BSD_DB_DB_DEVICE_H
+#define BSD_DB_DB_DEVICE_H
+
+#include "bsd/util/devfile.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define DB_DEVICE_ENDPOINT_MAX  DEVFILE_ENDPOINT_MAX     /* 255 */
+#define DB_DEVICE_IDENTITY_MAX  DEVFILE_PSK_IDENTITY_MAX /* 128 */
+#define DB_DEVICE_PSK_KEY_MIN   16                       /* imports: shorter keys are refused */
+#define DB_DEVICE_PSK_KEY_MAX   DEVFILE_PSK_KEY_MAX      /* 64 */
+#define DB_DEVICE_SPKI_MAX      DEVFILE_SPKI_MAX         /* 512 */
+#define DB_DEVICE_NAME_MAX      DEVFILE_CN_MAX           /* 255 */
+#define DB_DEVICE_ALLOW_MAX     DEVFILE_ALLOW_MAX        /* 16 */
+#define DB_DEVICE_LABELS_MAX    32                       /* labels per device */
+#define DB_DEVICE_LABEL_KEY_MAX 63                       /* label key bytes */
+#define DB_DEVICE_LABEL_VAL_MAX 255                      /* label value bytes */
+#define DB_DEVICE_SERIAL_MAX    64                       /* serial number bytes */
+
+#define DB_DEVICE_MSG_MAX 512 /* error buffer that fits any message */
+
+/* One label. */
+typedef struct db_label {
+    char key[DB_DEVICE_LABEL_KEY_MAX + 1];   /* [A-Za-z0-9._/-], 1..63 bytes */
+    char value[DB_DEVICE_LABEL_VAL_MAX + 1]; /* 0..255 bytes, no control byte, no ';' */
+} db_label_t;
+
+/* A device record: what the store keeps about one device. */
+typedef struct db_device {
+    char endpoint[DB_DEVICE_ENDPOINT_MAX + 1]; /* printable ASCII, no space */
+    int kind;                                  /* DEVFILE_PSK / _RPK / _X509 / _NOSEC */
+    /* psk */
+    char psk_identity[DB_DEVICE_IDENTITY_MAX + 1]; /* UTF-8, no NUL; default: endpoint */
+    uint8_t psk_key[DB_DEVICE_PSK_KEY_MAX];        /* SECRET */
+    size_t psk_key_len;                            /* 16..64 (0: not known, e.g. not revealed) */
+    /* rpk */
+    uint8_t spki[DB_DEVICE_SPKI_MAX]; /* DER SubjectPublicKeyInfo */
+    size_t spki_len;
+    /* x509 */
+    int x509_name_type;                           /* DEVFILE_NAME_* */
+    char x509_name[DB_DEVICE_NAME_MAX + 1];       /* default: endpoint (as cn) */
+    bool has_fingerprint;                         /* fingerprint given */
+    uint8_t fingerprint[DEVFILE_FINGERPRINT_LEN]; /* SHA-256 of the certificate DER */
+    /* nosec */
+    devfile_cidr_t allow[DB_DEVICE_ALLOW_MAX]; /* allowed source prefixes */
+    size_t allow_count;
+    /* all kinds */
+    db_label_t labels[DB_DEVICE_LABELS_MAX]; /* in the order given; keys unique */
+    size_t nlabels;
+    char serial[DB_DEVICE_SERIAL_MAX + 1]; /* printable ASCII; "" = none */
+    /* filled by the store on reads */
+    long long credential_version; /* bumped by every credential change */
+    char created[40];             /* timestamps as PostgreSQL prints them */
+    char updated[40];
+    unsigned psk_key_id; /* keyring id that sealed the PSK key (0: none) */
+    /* bookkeeping */
+    unsigned given;     /* bit (1u << DB_F_*) for each field given */
+    unsigned line, col; /* where the row starts in an import file */
+} db_device_t;
+
+/* Fields of a record, in the documented CSV column order. */
+enum db_field {
+    DB_F_ENDPOINT = 0,
+    DB_F_KIND,
+    DB_F_PSK_IDENTITY,
+    DB_F_PSK_KEY,
+    DB_F_SPKI,
+    DB_F_X509_NAME_TYPE,
+    DB_F_X509_NAME,
+    DB_F_FINGERPRINT,
+    DB_F_NOSEC_ALLOW,
+    DB_F_LABELS,
+    DB_F_SERIAL,
+    DB_F_COUNT
+};
+
+/* "endpoint", "kind", ...: the column / member name of |f|; NULL if out of range. */
+const char *db_field_name(int f);
+
+/* db_device_clear wipes |d| (it may hold a PSK key) and resets it for reuse. */
+void db_device_clear(db_device_t *d);
+
+/*
+ * db_device_set_field checks text |val| (|len| bytes, need not be
+ * NUL-terminated) for field |f| and stores it in |d|. An empty value leaves
+ * the field unset. Set DB_F_KIND first: a field another kind does not use
+ * is refused ("psk_key is not used by rpk devices"). DB_F_LABELS and
+ * DB_F_NOSEC_ALLOW append to what earlier calls gave; every other field may
+ * be given once. On error |msg| (|cap| bytes) gets a message without
+ * position, e.g. "psk_key must be at least 16 bytes (got 8)".
+ *
+ * Returns 0 or -EINVAL.
+ */
+int db_device_set_field(db_device_t *d, int f, const char *val, size_t len, char *msg, size_t cap);
+
+/*
+ * db_device_finish applies defaults (PSK identity and certificate name =
+ * endpoint) and checks that the fields the kind needs are present and no
+ * field of another kind is ("psk device needs psk_key").
+ *
+ * Returns 0 or -EINVAL with |msg| set.
+ */
+int db_device_finish(db_device_t *d, char *msg, size_t cap);
+
+/* db_device_allow_format writes prefix |c| as "a.b.c.d/n" or "x::/n" into
+ * |out| (at least 64 bytes). Returns |out|. */
+char *db_device_allow_format(const devfile_cidr_t *c, char *out, size_t cap);
+
+#endif /* BSD_DB_DB_DEVICE_H */

@@ -1,0 +1,190 @@
+/*
+ * dbload.c — builds a generation from PostgreSQL (dbload.h): policies
+ * first (parsed exactly as `bsctl policy apply` checked them), then the
+ * devices, streamed one row at a time into the credential store and the
+ * planner's attribute table.
+ */
+#include "bsd/dbload.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bsd/db/db.h"
+#include "bsd/db/db_devices.h"
+#include "bsd/db/db_migrate.h"
+#include "bsd/db/db_policies.h"
+#include "bsd/db/db_settings.h"
+#include "bsd/db/secretbox.h"
+#include "bsd/util/log.h"
+
+#define DBLOAD_MAX_POLICIES 256
+
+typedef struct active {
+    char name[DB_POLICY_NAME_MAX + 1];
+    int version;
+} active_t;
+
+typedef struct list_ctx {
+    active_t *a;
+    size_t n;
+} list_ctx_t;
+
+static int on_policy(void *arg, const db_policy_t *p)
+{
+    list_ctx_t *l = arg;
+    if (!p->active) return 0;
+    if (l->n == DBLOAD_MAX_POLICIES) return -E2BIG;
+    snprintf(l->a[l->n].name, sizeof(l->a[l->n].name), "%s", p->name);
+    l->a[l->n].version = p->version;
+    l->n++;
+    return 0;
+}
+
+/* Parses every active policy; on success |*ps| and |*vers| hold |*n| entries. */
+static int load_policies(db_t *db, policy_t ***ps, uint32_t **vers, size_t *n, char *err, size_t errcap)
+{
+    list_ctx_t l = {calloc(DBLOAD_MAX_POLICIES, sizeof(active_t)), 0};
+    if (!l.a) {
+        snprintf(err, errcap, "out of memory");
+        return -1;
+    }
+    int r = db_policies_list(db, NULL, on_policy, &l);
+    if (r != 0) {
+        snprintf(err, errcap, "%s", r == -E2BIG ? "more than 256 active policies" : db_errmsg(db));
+        free(l.a);
+        return -1;
+    }
+    *ps = calloc(l.n ? l.n : 1, sizeof(**ps));
+    *vers = calloc(l.n ? l.n : 1, sizeof(**vers));
+    if (!*ps || !*vers) {
+        snprintf(err, errcap, "out of memory");
+        goto fail;
+    }
+    for (*n = 0; *n < l.n; (*n)++) {
+        db_policy_t p;
+        memset(&p, 0, sizeof(p));
+        if (db_policies_get(db, l.a[*n].name, l.a[*n].version, &p) != 0) {
+            snprintf(err, errcap, "policy %s v%d: %s", l.a[*n].name, l.a[*n].version, db_errmsg(db));
+            goto fail;
+        }
+        char name[128], perr[POLICY_ERR_MAX];
+        snprintf(name, sizeof(name), "%s v%d", p.name, p.version);
+        (*ps)[*n] = policy_parse(name, p.source, strlen(p.source), perr, sizeof(perr));
+        (*vers)[*n] = (uint32_t)p.version;
+        db_policy_free(&p);
+        if (!(*ps)[*n]) {
+            snprintf(err, errcap, "stored policy %s", perr);
+            goto fail;
+        }
+    }
+    free(l.a);
+    return 0;
+fail:
+    for (size_t i = 0; *ps && i < *n; i++)
+        policy_free((*ps)[i]);
+    free(*ps);
+    free(*vers);
+    *ps = NULL;
+    *vers = NULL;
+    free(l.a);
+    return -1;
+}
+
+typedef struct dev_ctx {
+    creds_t *creds;
+    bsd_planner_t *planner;
+    char *err;
+    size_t errcap;
+} dev_ctx_t;
+
+static int on_device(void *arg, const creds_device_t *c, const db_device_t *d)
+{
+    dev_ctx_t *x = arg;
+    int r = creds_add(x->creds, c);
+    if (r != 0) {
+        snprintf(x->err, x->errcap, "device %s: %s", d->endpoint,
+                 r == CREDS_ERR_DUPLICATE ? "credential already used by another device"
+                                          : "refused by the store");
+        return -EINVAL;
+    }
+    policy_label_t labels[DB_DEVICE_LABELS_MAX];
+    for (size_t i = 0; i < d->nlabels; i++) {
+        labels[i].key = d->labels[i].key;
+        labels[i].value = d->labels[i].value;
+    }
+    if (bsd_planner_add_device(x->planner, d->endpoint, d->serial, labels, d->nlabels) != 0) {
+        snprintf(x->err, x->errcap, "out of memory");
+        return -ENOMEM;
+    }
+    return 0;
+}
+
+int dbload_gen(const bsd_config_t *cfg, creds_t **creds, bsd_planner_t **planner, char *err, size_t errcap)
+{
+    *creds = NULL;
+    *planner = NULL;
+    db_secretbox_t sb;
+    db_secretbox_init(&sb);
+    db_t *db = NULL;
+    policy_t **ps = NULL;
+    uint32_t *vers = NULL;
+    size_t nps = 0;
+    uint8_t key[DB_CREDENTIAL_KEY_LEN];
+    int ok = 0, applied = 0;
+    char m[DB_SECRETBOX_ERR_MAX];
+    if (db_secretbox_load_file(&sb, cfg->secret_keys_file, m, sizeof(m)) != 0) {
+        snprintf(err, errcap, "%s", m);
+        goto out;
+    }
+    if (db_connect(cfg->db_url, &db, err, errcap) != 0) goto out;
+    if (db_migrate(db, &applied) != 0) {
+        snprintf(err, errcap, "%s: migrations: %s", db_url(db), db_errmsg(db));
+        goto out;
+    }
+    if (applied) log_msg(BSD_LOG_INFO, "db.migrated", "db=\"%s\" applied=%d", db_url(db), applied);
+    if (db_credential_key(db, &sb, key) != 0) {
+        snprintf(err, errcap, "%s: %s", db_url(db), db_errmsg(db));
+        goto out;
+    }
+    if (load_policies(db, &ps, &vers, &nps, err, errcap) != 0) goto out;
+    *planner = bsd_planner_from_policies(ps, vers, nps, key);
+    free(ps);
+    free(vers);
+    ps = NULL;
+    if (!*planner) {
+        snprintf(err, errcap, "out of memory");
+        goto out;
+    }
+    long long ndev = 0;
+    if (db_devices_count(db, &ndev) != 0) {
+        snprintf(err, errcap, "%s: %s", db_url(db), db_errmsg(db));
+        goto out;
+    }
+    *creds = creds_new((size_t)(ndev > 0 ? ndev : 16));
+    if (!*creds) {
+        snprintf(err, errcap, "out of memory");
+        goto out;
+    }
+    err[0] = 0;
+    dev_ctx_t x = {*creds, *planner, err, errcap};
+    int r = db_devices_load(db, &sb, on_device, &x);
+    if (r != 0) {
+        if (!err[0]) snprintf(err, errcap, "%s: devices: %s", db_url(db), db_errmsg(db));
+        goto out;
+    }
+    ok = 1;
+out:
+    explicit_bzero(key, sizeof(key));
+    db_close(db);
+    db_secretbox_free(&sb);
+    if (!ok) {
+        creds_free(*creds);
+        bsd_planner_free(*planner);
+        *creds = NULL;
+        *planner = NULL;
+        return -1;
+    }
+    return 0;
+}
