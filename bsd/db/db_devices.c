@@ -17,6 +17,7 @@
 #include "bsd/db/db_devices.h"
 
 #include "bsd/db/db_audit.h"
+#include "bsd/db/db_settings.h"
 
 #include <errno.h>
 #include <jansson.h>
@@ -25,16 +26,19 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define DEV_NCOLS 11
+#include <wolfssl/options.h>
+#include <wolfssl/wolfcrypt/hmac.h>
+
+#define DEV_NCOLS 12
 
 static const char *const dev_name_types[] = {"cn", "san_dns", "san_uri", "san_email"};
 
 /* Column list and per-column casts of an INSERT. */
 static const char dev_insert_cols[] =
     "INSERT INTO devices (endpoint, kind, labels, serial, psk_identity, psk_key,"
-    " spki, x509_name_type, x509_name, fingerprint, nosec_allow) VALUES ";
+    " spki, x509_name_type, x509_name, fingerprint, nosec_allow, psk_key_mac) VALUES ";
 static const char *const dev_casts[DEV_NCOLS] = {"text",  "text", "jsonb", "text",  "text",  "bytea",
-                                                 "bytea", "text", "text",  "bytea", "cidr[]"};
+                                                 "bytea", "text", "text",  "bytea", "cidr[]", "bytea"};
 
 static const char dev_select[] =
     "SELECT endpoint, kind, labels::text, serial, psk_identity, psk_key, spki,"
@@ -94,8 +98,26 @@ static char *dev_labels_json(const db_device_t *d)
     return s;
 }
 
-/* Builds the INSERT parameters of |d| (sealing its key) into |a| and |row|. */
-static int dev_params(db_secretbox_t *sb, const db_device_t *d, struct dev_arena *a, struct dev_row *row)
+/*
+ * HMAC-SHA-256 of a PSK key under the credential derivation key: equal keys,
+ * equal MACs (migration 0003), so the unique index finds a shared key that
+ * the randomly sealed column cannot show.
+ */
+static int dev_key_mac(const uint8_t mkey[DB_CREDENTIAL_KEY_LEN], const uint8_t *key, size_t len, uint8_t out[32])
+{
+    static const char label[] = "lwm2m-bsd devices.psk_key_mac";
+    Hmac h;
+    int ok = wc_HmacInit(&h, NULL, INVALID_DEVID) == 0 && wc_HmacSetKey(&h, WC_SHA256, mkey, DB_CREDENTIAL_KEY_LEN) == 0 &&
+             wc_HmacUpdate(&h, (const byte *)label, sizeof label) == 0 && wc_HmacUpdate(&h, key, (word32)len) == 0 &&
+             wc_HmacFinal(&h, out) == 0;
+    wc_HmacFree(&h);
+    return ok ? 0 : -EIO;
+}
+
+/* Builds the INSERT parameters of |d| (sealing its key, with |mkey| for its
+ * MAC) into |a| and |row|. */
+static int dev_params(db_secretbox_t *sb, const uint8_t *mkey, const db_device_t *d, struct dev_arena *a,
+                      struct dev_row *row)
 {
     for (int i = 0; i < DEV_NCOLS; i++)
         row->off[i] = -1;
@@ -128,6 +150,9 @@ static int dev_params(db_secretbox_t *sb, const db_device_t *d, struct dev_arena
                                   &slen);
         if (r < 0) return r;
         PUT(5, dev_put_bytea(a, sealed, slen));
+        uint8_t mac[32];
+        if (dev_key_mac(mkey, d->psk_key, d->psk_key_len, mac) < 0) return -EIO;
+        PUT(11, dev_put_bytea(a, mac, sizeof mac));
         break;
     }
     case DEVFILE_RPK: PUT(6, dev_put_bytea(a, d->spki, d->spki_len)); break;
@@ -181,7 +206,7 @@ static size_t dev_values_sql(char *sql, size_t at, size_t cap, size_t r)
  */
 static int dev_explain_conflict(db_t *db, const char **p, char *msg, size_t cap)
 {
-    const char *q[6] = {p[0], p[4], p[6], p[7], p[8], p[9]};
+    const char *q[7] = {p[0], p[4], p[6], p[7], p[8], p[9], p[11]};
     PGresult *res = PQexecParams(
         db_pg(db),
         "SELECT 'endpoint', endpoint FROM devices WHERE endpoint = $1"
@@ -189,8 +214,9 @@ static int dev_explain_conflict(db_t *db, const char **p, char *msg, size_t cap)
         " UNION ALL SELECT 'spki', endpoint FROM devices WHERE spki = $3::bytea"
         " UNION ALL SELECT 'x509_name', endpoint FROM devices WHERE kind = 'x509' AND x509_name_type = $4"
         " AND x509_name = $5"
-        " UNION ALL SELECT 'fingerprint', endpoint FROM devices WHERE fingerprint = $6::bytea LIMIT 1",
-        6, NULL, q, NULL, NULL, 0);
+        " UNION ALL SELECT 'fingerprint', endpoint FROM devices WHERE fingerprint = $6::bytea"
+        " UNION ALL SELECT 'psk_key', endpoint FROM devices WHERE psk_key_mac = $7::bytea LIMIT 1",
+        7, NULL, q, NULL, NULL, 0);
     if (PQresultStatus(res) != PGRES_TUPLES_OK) {
         db_set_pg_error(db, "devices", res);
         PQclear(res);
@@ -234,7 +260,14 @@ int db_devices_add(db_t *db, db_secretbox_t *sb, const db_device_t *d, const cha
     }
     struct dev_arena a = {0};
     struct dev_row row;
-    int r = dev_params(sb, &tmp, &a, &row);
+    uint8_t mkey[DB_CREDENTIAL_KEY_LEN];
+    int r = tmp.kind == DEVFILE_PSK ? db_credential_key(db, sb, mkey) : 0;
+    if (r < 0) {
+        db_device_clear(&tmp);
+        return r;
+    }
+    r = dev_params(sb, mkey, &tmp, &a, &row);
+    explicit_bzero(mkey, sizeof mkey);
     db_device_clear(&tmp);
     if (r < 0) {
         free(a.buf);
@@ -586,6 +619,8 @@ struct db_devices_import {
     size_t imported, refused;
     char *sql;      /* INSERT text for a full batch */
     const char **p; /* parameter pointers, DB_DEVICES_BATCH * DEV_NCOLS */
+    uint8_t mkey[DB_CREDENTIAL_KEY_LEN]; /* PSK key MACs (fetched with the first PSK row) */
+    bool have_mkey;
 };
 
 db_devices_import_t *db_devices_import_begin(db_t *db, db_secretbox_t *sb, const char *actor,
@@ -704,7 +739,12 @@ done:
 
 int db_devices_import_add(db_devices_import_t *im, const db_device_t *d)
 {
-    int r = dev_params(im->sb, d, &im->a, &im->rows[im->nrows]);
+    if (d->kind == DEVFILE_PSK && !im->have_mkey) {
+        int k = db_credential_key(im->db, im->sb, im->mkey);
+        if (k < 0) return k;
+        im->have_mkey = true;
+    }
+    int r = dev_params(im->sb, im->mkey, d, &im->a, &im->rows[im->nrows]);
     if (r < 0) {
         db_set_error(im->db, "device %s: %s", d->endpoint,
                      r == -ENOKEY ? "no secret key to seal with" : strerror(-r));
@@ -716,6 +756,7 @@ int db_devices_import_add(db_devices_import_t *im, const db_device_t *d)
 
 static void imp_free(db_devices_import_t *im)
 {
+    explicit_bzero(im->mkey, sizeof im->mkey);
     free(im->a.buf);
     free(im->sql);
     free(im->p);

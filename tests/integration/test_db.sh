@@ -91,8 +91,14 @@ if [ $rc -eq 1 ] && [ "$(wc -l <out)" -eq 1 ] && grep -q "^bsctl: cannot connect
     fail "unreachable database message (rc $rc)"; show out; fi
 
 # ---- add / show / list / remove ------------------------------------------------
+# One key per device: the store refuses a key another device has.
 K1=000102030405060708090a0b0c0d0e0f
 K2=f0e0d0c0b0a090807060504030201000
+K3=303132333435363738393a3b3c3d3e3f
+K4=404142434445464748494a4b4c4d4e4f
+K5=505152535455565758595a5b5c5d5e5f
+K6=606162636465666768696a6b6c6d6e6f
+K7=707172737475767778797a7b7c7d7e7f
 check "add a psk device" "$BSCTL" device add dev-a psk --psk-identity id-a --psk-key $K1 --label site=north \
     --label line=2 --serial SN-A
 check "add a second psk device" "$BSCTL" device add dev-b psk --psk-key $K2 --label site=south
@@ -104,15 +110,23 @@ printf '3059301306072a8648ce3d020106082a8648ce3d03010703420004b2b21f8fb194122592
     xxd -r -p >spki.der
 check "add an rpk device from an SPKI file" "$BSCTL" device add dev-r rpk --spki-file spki.der
 
-"$BSCTL" device add dev-c psk --psk-identity id-a --psk-key $K2 >out 2>&1
+"$BSCTL" device add dev-c psk --psk-identity id-a --psk-key $K3 >out 2>&1
 [ $? -eq 1 ] && grep -q "^bsctl: device dev-c: psk_identity already used by device 'dev-a' in the database\$" out &&
     pass "add refuses a PSK identity another device has" || { fail "duplicate identity on add"; show out; }
 "$BSCTL" device add dev-c psk --psk-key 0011 >out 2>&1
 [ $? -eq 2 ] && grep -q "^bsctl: --psk-key: psk_key must be at least 16 bytes (got 2)\$" out &&
     pass "add refuses a short PSK key" || { fail "short key on add"; show out; }
-"$BSCTL" device add dev-a psk --psk-key $K2 >out 2>&1
+"$BSCTL" device add dev-a psk --psk-key $K3 >out 2>&1
 [ $? -eq 1 ] && grep -q "endpoint already exists" out && pass "add refuses an existing endpoint" ||
     { fail "existing endpoint on add"; show out; }
+"$BSCTL" device add dev-c psk --psk-key $K1 >out 2>&1
+[ $? -eq 1 ] && grep -q "^bsctl: device dev-c: psk_key already used by device 'dev-a' in the database\$" out &&
+    ! grep -qi "$K1" out && pass "add refuses a PSK key another device has (the key is not printed)" ||
+    { fail "shared key on add"; show out; }
+v=$(sql "SELECT count(DISTINCT psk_key_mac) || ' ' || count(*) FROM devices WHERE kind = 'psk'")
+[ "$v" = "2 2" ] && pass "every PSK device has its key MAC" || fail "psk_key_mac: $v"
+if ! sql "SELECT encode(psk_key_mac, 'hex') FROM devices" | grep -qi -e "$K1" -e "$K2"; then
+    pass "the key MAC is not the key"; else fail "the key MAC shows the key"; fi
 
 "$BSCTL" device show dev-a >out 2>&1
 if grep -q "^psk_key: *(hidden; --reveal shows it)\$" out && ! grep -qi "$K1" out && grep -q "^serial: *SN-A" out; then
@@ -149,7 +163,7 @@ sql "UPDATE devices SET psk_key = (SELECT psk_key FROM devices WHERE endpoint = 
 
 # Rotation: a new key id 2 seals new rows; rows sealed with key 1 still open.
 printf '2 %s\n' "$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')" >>keys
-check "add after rotation" "$BSCTL" device add dev-rot psk --psk-key $K2
+check "add after rotation" "$BSCTL" device add dev-rot psk --psk-key $K3
 v=$(sql "SELECT encode(substr(psk_key, 1, 2), 'hex') FROM devices WHERE endpoint = 'dev-rot'")
 [ "$v" = 0102 ] && pass "new rows are sealed with key id 2" || fail "key id after rotation ($v)"
 "$BSCTL" device show dev-a --reveal | grep -q "^psk_key: *$K1\$" && pass "rows sealed with key 1 still open" ||
@@ -163,16 +177,18 @@ chmod 600 keys
 # ---- import -----------------------------------------------------------------------
 cat >devices.csv <<EOF
 endpoint,kind,psk_identity,psk_key,nosec_allow,labels,serial
-imp-1,psk,imp-id-1,$K1,,batch=b1;line=7,S-1
+imp-1,psk,imp-id-1,$K4,,batch=b1;line=7,S-1
 imp-2,nosec,,,"198.51.100.0/24;2001:db8:1::/48",batch=b1,
 short,psk,sid,0001020304050607,,,
-imp-1,psk,imp-id-x,$K1,,,
-dup-id,psk,imp-id-1,$K2,,,
-dev-a,psk,other,$K2,,,
-takes-id,psk,id-a,$K2,,,
+imp-1,psk,imp-id-x,$K5,,,
+dup-id,psk,imp-id-1,$K5,,,
+dev-a,psk,other,$K5,,,
+takes-id,psk,id-a,$K5,,,
 imp-3,x509,,,,batch=b1,
-"imp 4",psk,,$K2,,,
+"imp 4",psk,,$K5,,,
 imp-5,rpk,,,,,
+shares-key,psk,,$K4,,,
+shares-old-key,psk,,$K2,,,
 EOF
 "$BSCTL" device import devices.csv >out 2>err
 rc=$?
@@ -184,17 +200,19 @@ devices.csv:10:1: endpoint name must be printable ASCII without spaces
 devices.csv:11:1: rpk device needs spki
 devices.csv:7:1: endpoint already exists in the database
 devices.csv:8:1: psk_identity already used by device 'dev-a' in the database
+devices.csv:12:1: psk_key already used by device 'imp-1' in the database
+devices.csv:13:1: psk_key already used by device 'dev-b' in the database
 EOF
 if diff want err >diff.out; then pass "import reports each bad row with file:line:col"; else fail "import messages"; show diff.out; fi
 [ $rc -eq 1 ] && pass "import exits 1 when rows failed" || fail "import exit status $rc"
-grep -q "^devices.csv: 3 imported, 7 refused (5 in the file, 2 by the database)\$" out &&
+grep -q "^devices.csv: 3 imported, 9 refused (5 in the file, 4 by the database)\$" out &&
     pass "import summary" || { fail "import summary"; show out; }
 v=$(sql "SELECT string_agg(endpoint, ' ' ORDER BY endpoint) FROM devices WHERE labels->>'batch' = 'b1'")
 [ "$v" = "imp-1 imp-2 imp-3" ] && pass "good rows are stored (labels kept)" || fail "stored rows: $v"
-"$BSCTL" device show imp-1 --reveal | grep -q "^psk_key: *$K1\$" && pass "imported key opens" || fail "imported key"
+"$BSCTL" device show imp-1 --reveal | grep -q "^psk_key: *$K4\$" && pass "imported key opens" || fail "imported key"
 
 cat >devices.json <<EOF
-[{"endpoint": "j-1", "kind": "psk", "psk_key": "$K2", "labels": {"batch": "j"}},
+[{"endpoint": "j-1", "kind": "psk", "psk_key": "$K6", "labels": {"batch": "j"}},
  {"endpoint": "j-2", "kind": "nosec", "nosec_allow": ["203.0.113.7"]},
  {"endpoint": "j-3", "kind": "psk", "psk_key": "00"}]
 EOF
@@ -202,7 +220,7 @@ EOF
 rc=$?
 if [ $rc -eq 1 ] && grep -q '^devices.json:3:2: psk_key must be at least 16 bytes (got 1)$' err &&
     grep -q '"imported": 2' out; then pass "JSON import"; else fail "JSON import ($rc)"; show err; show out; fi
-printf 'endpoint,kind,psk_key\nok-1,psk,%s\n' $K1 >clean.csv
+printf 'endpoint,kind,psk_key\nok-1,psk,%s\n' $K7 >clean.csv
 "$BSCTL" device import clean.csv >out 2>&1 && pass "a clean import exits 0" || { fail "clean import"; show out; }
 
 # ---- remove, audit, notifications -------------------------------------------------
