@@ -804,10 +804,57 @@ static void on_coap_datagram(worker_t *w, int sock, struct sockaddr_storage *a, 
 
 /* ---- loop -------------------------------------------------------------- */
 
+/* 1 when two records of one device hold the same credential. */
+static int same_credential(const creds_device_t *a, const creds_device_t *b)
+{
+    if (a->kind != b->kind) return 0;
+    switch (a->kind) {
+    case CREDS_PSK:
+        return a->key_len == b->key_len && memcmp(a->key, b->key, a->key_len) == 0 && a->psk_identity &&
+               b->psk_identity && strcmp(a->psk_identity, b->psk_identity) == 0;
+    case CREDS_RPK: return a->spki_len == b->spki_len && memcmp(a->spki, b->spki, a->spki_len) == 0;
+    case CREDS_X509:
+        if (a->has_fingerprint != b->has_fingerprint ||
+            (a->has_fingerprint && memcmp(a->fingerprint, b->fingerprint, 32) != 0))
+            return 0;
+        return a->x509_name_type == b->x509_name_type && (a->x509_name == NULL) == (b->x509_name == NULL) &&
+               (!a->x509_name || strcmp(a->x509_name, b->x509_name) == 0);
+    default: return 1;
+    }
+}
+
+/*
+ * A new generation: sessions in their handshake look credentials up in the
+ * new store from now on (the old one is freed once every worker acked it),
+ * and an authenticated session whose device was removed, or whose
+ * credential changed, is closed (close_notify): the device must
+ * authenticate again with what is in force now.
+ */
 static void switch_gen(worker_t *w)
 {
     bsd_gen_t *g = atomic_load_explicit(w->genp, memory_order_acquire);
     if (g == w->gen) return;
+    for (size_t i = 0; i < w->tcap; i++) {
+        sess_t *next;
+        for (sess_t *s = w->table[i]; s; s = next) {
+            next = s->hnext;
+            s->hs.creds = g->creds;
+            if (s->plain || s->auth.kind == CREDS_NONE || !s->auth.endpoint[0]) continue;
+            size_t n = strlen(s->auth.endpoint);
+            const creds_device_t *now = creds_find_endpoint(g->creds, s->auth.endpoint, n);
+            const creds_device_t *was = creds_find_endpoint(w->gen->creds, s->auth.endpoint, n);
+            const char *why = !now                                 ? "device_removed"
+                              : !was || !same_credential(was, now) ? "credential_changed"
+                                                                   : NULL;
+            if (!why) continue;
+            char pb[64], eq[LOG_QUOTE_SIZE(64)];
+            log_quote(eq, sizeof(eq), (const uint8_t *)s->auth.endpoint, n > 64 ? 64 : n);
+            log_msg(BSD_LOG_INFO, "dtls.session.revoked", "worker=%d peer=%s endpoint=%s reason=%s", w->id,
+                    peer_str(s, pb, sizeof(pb)), eq, why);
+            atomic_fetch_add_explicit(&w->stats.revoked, 1, memory_order_relaxed);
+            sess_close(w, s, 1);
+        }
+    }
     w->gen = g;
     listener_reset(w, 0);
     listener_reset(w, 1);

@@ -96,6 +96,7 @@ typedef struct worker_stats {
     atomic_ulong rate_limited;
     atomic_ulong sessions;
     atomic_ulong coap_in;
+    atomic_ulong revoked; /* sessions closed because their credential went away or changed */
 } worker_stats_t;
 
 typedef struct worker worker_t;

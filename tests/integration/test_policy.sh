@@ -179,6 +179,29 @@ sys.exit(0 if psk(sys.argv[1]) == psk(sys.argv[2]) else 1)
 PY
 check "rolling back to version 1 works" sh -c '"$1" policy activate factory-line-a 1 | grep -q "version 1 is active"' _ "$BSCTL"
 
+# ---- a live DTLS session ends when its device goes ---------------------------
+EP2=urn:imei:350000000000002
+(sleep 8) | timeout 10 openssl s_client -dtls1_2 -connect "127.0.0.1:$port" -psk_identity $EP2 \
+    -psk a0a1a2a3a4a5a6a7a8a9aaabacadaeaf -cipher PSK-AES128-CCM8 -quiet >"$T_WORK/s_client.out" 2>&1 &
+client=$!
+i=0
+while ! log_has "dtls.handshake.ok .*endpoint=\"$EP2\"" && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+check "openssl s_client holds a DTLS session as $EP2" log_has "dtls.handshake.ok .*endpoint=\"$EP2\""
+check "bsctl device remove $EP2" "$BSCTL" device remove $EP2
+i=0
+while ! log_has "dtls.session.revoked .*endpoint=\"$EP2\" reason=device_removed" && [ $i -lt 50 ]; do
+    sleep 0.1
+    i=$((i + 1))
+done
+check "... the daemon closes that session (device_removed)" \
+    log_has "dtls.session.revoked .*endpoint=\"$EP2\" reason=device_removed"
+i=0
+while kill -0 $client 2>/dev/null && [ $i -lt 30 ]; do sleep 0.1; i=$((i + 1)); done
+check "... and the client sees it end (close_notify) before its own 8 s" sh -c '! kill -0 "$1" 2>/dev/null' _ $client
+wait $client 2>/dev/null
+sim --ep $EP2 --psk-identity $EP2 --psk-key a0a1a2a3a4a5a6a7a8a9aaabacadaeaf --expect handshake-failed
+check "... a new handshake with its old key fails" grep -q 'outcome=handshake-failed' "$T_WORK/sim.out"
+
 # ---- no policy for the device ----------------------------------------------
 sim --ep other-1 --psk-identity other-1 --psk-key b0b1b2b3b4b5b6b7b8b9babbbcbdbebf --expect request-rejected
 check "a device no policy matches gets 4.00" grep -q 'outcome=request-rejected' "$T_WORK/sim.out"
