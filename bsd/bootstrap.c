@@ -56,6 +56,34 @@ static uint64_t epoch_bump(const char *ep)
     return nw;
 }
 
+/*
+ * Bootstraps per device and window, shared by all workers without locks:
+ * each bucket holds (endpoint hash << 32 | window number << 16 | count).
+ * A device that bootstraps more than srv->max_per_device times in one
+ * window is in a loop (a client that never keeps its configuration, or a
+ * stolen credential replayed): further requests get 5.03 until the window
+ * ends. Another endpoint landing in the bucket restarts the count, so a
+ * collision can only let a loop through longer, never refuse a device.
+ */
+#define EP_RATE_BUCKETS 65536
+static _Atomic uint64_t ep_rate[EP_RATE_BUCKETS];
+
+/* Counts one Bootstrap-Request of |ep| in window |win|; returns the count so far. */
+static unsigned rate_count(const char *ep, uint16_t win)
+{
+    uint32_t h = ep_hash32(ep);
+    _Atomic uint64_t *b = &ep_rate[(h >> 7) % EP_RATE_BUCKETS];
+    uint64_t old = atomic_load_explicit(b, memory_order_relaxed), nw;
+    unsigned n;
+    do {
+        int same = (uint32_t)(old >> 32) == h && (uint16_t)(old >> 16) == win;
+        n = same ? (unsigned)(uint16_t)old + 1 : 1;
+        if (n > 0xffff) n = 0xffff;
+        nw = (uint64_t)h << 32 | (uint64_t)win << 16 | n;
+    } while (!atomic_compare_exchange_weak_explicit(b, &old, nw, memory_order_acq_rel, memory_order_relaxed));
+    return n;
+}
+
 static int epoch_replaced(const server_sess_t *ss)
 {
     uint32_t h = (uint32_t)(ss->epoch >> 32);
@@ -182,6 +210,18 @@ static size_t answer(const coap_msg_t *m, uint8_t code, uint8_t *out, size_t cap
     coap_builder_t b;
     coap_build_init(&b, out, cap, m->type == COAP_TYPE_CON ? COAP_TYPE_ACK : COAP_TYPE_NON, code,
                     m->type == COAP_TYPE_CON ? m->mid : server_next_mid(), m->token, m->tkl);
+    int n = coap_build_finish(&b);
+    return n > 0 ? (size_t)n : 0;
+}
+
+/* 5.03 Service Unavailable with Max-Age |secs|: "try again then". */
+static size_t answer_busy(const coap_msg_t *m, uint32_t secs, uint8_t *out, size_t cap)
+{
+    coap_builder_t b;
+    coap_build_init(&b, out, cap, m->type == COAP_TYPE_CON ? COAP_TYPE_ACK : COAP_TYPE_NON,
+                    COAP_SERVICE_UNAVAILABLE, m->type == COAP_TYPE_CON ? m->mid : server_next_mid(), m->token,
+                    m->tkl);
+    coap_build_opt_uint(&b, COAP_OPT_MAX_AGE, secs);
     int n = coap_build_finish(&b);
     return n > 0 ? (size_t)n : 0;
 }
@@ -382,6 +422,23 @@ size_t bootstrap_request(server_t *srv, server_sess_t **ssp, const worker_peer_t
             return answer(m, COAP_UNSUPPORTED_CONTENT_FORMAT, out, cap);
         }
     }
+    /* A device in a bootstrap loop: 5.03 until its window ends. */
+    if (srv->max_per_device) {
+        uint64_t wms = (uint64_t)srv->device_window_s * 1000u;
+        unsigned n = rate_count(dev->endpoint, (uint16_t)(now / wms));
+        if (n > srv->max_per_device) {
+            if (n == srv->max_per_device + 1) {
+                char q[LOG_QUOTE_SIZE(64)];
+                log_quote(q, sizeof(q), (const uint8_t *)dev->endpoint, strnlen(dev->endpoint, 64));
+                log_msg(BSD_LOG_WARN, "bootstrap.loop", "endpoint=%s count=%u window_s=%u", q, n - 1,
+                        srv->device_window_s);
+            }
+            refuse(srv, peer, now, "device_rate_limited", dev->endpoint, strlen(dev->endpoint),
+                   dev->endpoint);
+            uint64_t left = (wms - now % wms + 999) / 1000;
+            return answer_busy(m, left > 0xffff ? 0xffff : (uint32_t)left, out, cap);
+        }
+    }
     /* Records wait in the spool while PostgreSQL is away; a full spool
      * stops new sessions (5.03 with Max-Age: the client retries) rather
      * than losing their records. */
@@ -390,13 +447,7 @@ size_t bootstrap_request(server_t *srv, server_sess_t **ssp, const worker_peer_t
             log_msg(BSD_LOG_ERROR, "bootstrap.request.deferred",
                     "reason=records_spool_full pending_bytes=%llu",
                     (unsigned long long)spool_pending_bytes(srv->spool));
-        coap_builder_t b;
-        coap_build_init(&b, out, cap, m->type == COAP_TYPE_CON ? COAP_TYPE_ACK : COAP_TYPE_NON,
-                        COAP_SERVICE_UNAVAILABLE, m->type == COAP_TYPE_CON ? m->mid : server_next_mid(),
-                        m->token, m->tkl);
-        coap_build_opt_uint(&b, COAP_OPT_MAX_AGE, 60);
-        int n = coap_build_finish(&b);
-        return n > 0 ? (size_t)n : 0;
+        return answer_busy(m, 60, out, cap);
     }
     bs_plan_t *plan = malloc(sizeof(*plan));
     bs_session_t *bs = malloc(sizeof(*bs));

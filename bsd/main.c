@@ -309,7 +309,10 @@ int main(int argc, char **argv)
 
     static bsd_gen_t *_Atomic current;
     atomic_store(&current, gen);
-    server_t srv = {.diag_resources = cfg.diag_resources, .records_fd = records_fd};
+    server_t srv = {.diag_resources = cfg.diag_resources,
+                    .records_fd = records_fd,
+                    .max_per_device = cfg.bootstrap_max_per_device,
+                    .device_window_s = cfg.bootstrap_device_window};
     dbnotify_t *notify = NULL;
 #ifdef BSD_HAVE_BOOTSTRAP
     if (cfg.db_url) {

@@ -23,10 +23,12 @@ struct spool;
 struct recwriter;
 
 typedef struct server {
-    int diag_resources;   /* serve the /diag resources */
-    int records_fd;       /* session records (JSON lines, O_APPEND), or -1 */
-    struct spool *spool;  /* PostgreSQL mode: records go here instead; NULL otherwise */
-    struct recwriter *rw; /* the thread that stores the spool (woken after each record) */
+    int diag_resources;       /* serve the /diag resources */
+    int records_fd;           /* session records (JSON lines, O_APPEND), or -1 */
+    struct spool *spool;      /* PostgreSQL mode: records go here instead; NULL otherwise */
+    struct recwriter *rw;     /* the thread that stores the spool (woken after each record) */
+    unsigned max_per_device;  /* bootstraps per device and window before 5.03; 0 = no limit */
+    unsigned device_window_s; /* that window, seconds */
 } server_t;
 
 /* Fills |app| with the callbacks that route the transport's CoAP datagrams

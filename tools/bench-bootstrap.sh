@@ -23,7 +23,8 @@ KEY=00112233445566778899aabbccddeeff
 port=$(t_free_port)
 T_EXTRA_DEVICES=$("$SIM" --server coaps://127.0.0.1:1 --count "$n" --ep-prefix load- --psk-key $KEY --print-devices)
 T_EXTRA_CONFIG="plans_file = $root/examples/plans.json
-dtls.handshake_rate = 0"
+dtls.handshake_rate = 0
+bootstrap.max_per_device = 0"
 t_config "$port"
 t_start_daemon "$T_WORK/bsd.conf"
 pid=$T_DAEMON_PID

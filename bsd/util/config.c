@@ -56,6 +56,8 @@ static const struct config_key config_keys[] = {
     {"secret_keys_file", CT_PATH, CK_OFF(secret_keys_file), 0, 0, 0},
     {"records_spool", CT_PATH, CK_OFF(records_spool), 0, 0, 0},
     {"records_spool_max_mib", CT_UINT, CK_OFF(records_spool_max_mib), 1, 1048576, 0},
+    {"bootstrap.max_per_device", CT_UINT, CK_OFF(bootstrap_max_per_device), 0, 65000, 0},
+    {"bootstrap.device_window", CT_DURATION, CK_OFF(bootstrap_device_window), 60, 86400, 0},
     {"dtls.cert_file", CT_PATH, CK_OFF(dtls.cert_file), 0, 0, 0},
     {"dtls.key_file", CT_PATH, CK_OFF(dtls.key_file), 0, 0, 0},
     {"dtls.ca_file", CT_PATH, CK_OFF(dtls.ca_file), 0, 0, 0},
@@ -676,6 +678,8 @@ int config_init_defaults(bsd_config_t *cfg)
     cfg->dtls.cookie_rotate = 300;
     cfg->diag_resources = false;
     cfg->records_spool_max_mib = 1024;
+    cfg->bootstrap_max_per_device = 20;
+    cfg->bootstrap_device_window = 3600;
     return 0;
 }
 

@@ -81,13 +81,16 @@ typedef struct bsd_config {
     char *secret_keys_file;         /* keys sealing secrets at rest (required with db_url) */
     char *records_spool;            /* directory of records waiting for PostgreSQL (required with db_url) */
     unsigned records_spool_max_mib; /* spool size that stops new bootstraps, MiB (default 1024) */
-    config_dtls_t dtls;             /* `dtls.*` */
-    bool diag_resources;            /* serve /diag/whoami and /diag/blob (tests only; default false) */
-    char *pid_file;                 /* PID file path; NULL = none */
-    char *plans_file;               /* bootstrap plans (JSON); NULL = no bootstrap served */
-    char *records_file;             /* session records, JSON lines appended; NULL = log only */
-    char *config_dir;               /* absolute directory relative paths resolve against; NULL = none */
-    char *source;                   /* name of the file loaded last, for messages; NULL = none */
+    unsigned
+        bootstrap_max_per_device;     /* bootstraps per device and window before 5.03; 0 = off (default 20) */
+    unsigned bootstrap_device_window; /* that window, seconds 60..86400 (default 3600) */
+    config_dtls_t dtls;               /* `dtls.*` */
+    bool diag_resources;              /* serve /diag/whoami and /diag/blob (tests only; default false) */
+    char *pid_file;                   /* PID file path; NULL = none */
+    char *plans_file;                 /* bootstrap plans (JSON); NULL = no bootstrap served */
+    char *records_file;               /* session records, JSON lines appended; NULL = log only */
+    char *config_dir;                 /* absolute directory relative paths resolve against; NULL = none */
+    char *source;                     /* name of the file loaded last, for messages; NULL = none */
 } bsd_config_t;
 
 /*

@@ -68,6 +68,7 @@ dtls.psk = true
 dtls.rpk = false
 dtls.x509 = false
 dtls.handshake_rate = 0
+bootstrap.max_per_device = 4
 EOF
 t_start_daemon "$T_WORK/bsd.conf" || { fail "daemon starts with db_url"; t_done; exit 1; }
 pass "daemon starts with db_url"
@@ -178,6 +179,19 @@ def psk(d):
 sys.exit(0 if psk(sys.argv[1]) == psk(sys.argv[2]) else 1)
 PY
 check "rolling back to version 1 works" sh -c '"$1" policy activate factory-line-a 1 | grep -q "version 1 is active"' _ "$BSCTL"
+
+# ---- a device in a bootstrap loop ---------------------------------------------
+# Three bootstraps of $EP so far; the limit here is 4 per hour.
+sim --ep $EP --psk-identity $EP --psk-key $BASE --pct 112
+check "the 4th bootstrap within the window still finishes" grep -q 'outcome=finished' "$T_WORK/sim.out"
+sim --ep $EP --psk-identity $EP --psk-key $BASE --pct 112 --expect request-rejected
+check "the 5th is refused (5.03)" grep -q 'outcome=request-rejected request=5.03' "$T_WORK/sim.out"
+check "... logged once as a bootstrap loop" log_has "event=bootstrap.loop endpoint=\"$EP\" count=4"
+i=0
+while [ "$(sql "SELECT count(*) FROM sessions WHERE endpoint = '$EP' AND record->>'reason' = 'device_rate_limited'")" != 1 ] &&
+    [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+check "... and recorded as rejected (device_rate_limited)" \
+    [ "$(sql "SELECT count(*) FROM sessions WHERE endpoint = '$EP' AND outcome = 'rejected' AND record->>'reason' = 'device_rate_limited'")" = 1 ]
 
 # ---- a live DTLS session ends when its device goes ---------------------------
 EP2=urn:imei:350000000000002
