@@ -6,7 +6,9 @@
  */
 #include "bsd/dbload.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
+#include <libpq-fe.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -97,11 +99,73 @@ typedef struct dev_ctx {
     bsd_planner_t *planner;
     char *err;
     size_t errcap;
+    char **denied; /* deny-listed endpoints, sorted */
+    size_t ndenied;
+    size_t skipped;
 } dev_ctx_t;
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The deny-list: endpoints into |x| (sorted), source prefixes into |c|. */
+static int load_deny(db_t *db, dev_ctx_t *x, creds_t *c, char *err, size_t errcap)
+{
+    PGresult *res = PQexec(db_pg(db), "SELECT endpoint FROM denied_devices ORDER BY endpoint");
+    if (PQresultStatus(res) != PGRES_TUPLES_OK) goto fail;
+    x->ndenied = (size_t)PQntuples(res);
+    x->denied = calloc(x->ndenied ? x->ndenied : 1, sizeof(char *));
+    for (size_t i = 0; x->denied && i < x->ndenied; i++)
+        x->denied[i] = strdup(PQgetvalue(res, (int)i, 0));
+    PQclear(res);
+    if (!x->denied) {
+        snprintf(err, errcap, "out of memory");
+        return -1;
+    }
+    for (size_t i = 0; i < x->ndenied; i++)
+        if (!x->denied[i]) {
+            snprintf(err, errcap, "out of memory");
+            return -1;
+        }
+    qsort(x->denied, x->ndenied, sizeof(char *), cmp_str); /* C collation, as bsearch needs */
+    res = PQexec(db_pg(db), "SELECT family(prefix), host(prefix), masklen(prefix) FROM denied_sources");
+    if (PQresultStatus(res) != PGRES_TUPLES_OK) goto fail;
+    for (int i = 0; i < PQntuples(res); i++) {
+        creds_prefix_t p = {0};
+        p.family = atoi(PQgetvalue(res, i, 0)) == 6 ? AF_INET6 : AF_INET;
+        p.bits = (uint8_t)atoi(PQgetvalue(res, i, 2));
+        if (inet_pton(p.family, PQgetvalue(res, i, 1), p.addr) != 1 || creds_deny_source(c, &p) != 0) {
+            snprintf(err, errcap, "denied source %s/%s: cannot be used", PQgetvalue(res, i, 1),
+                     PQgetvalue(res, i, 2));
+            PQclear(res);
+            return -1;
+        }
+    }
+    PQclear(res);
+    return 0;
+fail:
+    snprintf(err, errcap, "%s: deny-list: %s", db_url(db), PQresultErrorMessage(res));
+    err[strcspn(err, "\n")] = 0;
+    PQclear(res);
+    return -1;
+}
+
+static void free_deny(dev_ctx_t *x)
+{
+    for (size_t i = 0; x->denied && i < x->ndenied; i++)
+        free(x->denied[i]);
+    free(x->denied);
+}
 
 static int on_device(void *arg, const creds_device_t *c, const db_device_t *d)
 {
     dev_ctx_t *x = arg;
+    const char *ep = d->endpoint;
+    if (x->ndenied && bsearch(&ep, x->denied, x->ndenied, sizeof(char *), cmp_str)) {
+        x->skipped++; /* deny-listed: it cannot authenticate */
+        return 0;
+    }
     int r = creds_add(x->creds, c);
     if (r != 0) {
         snprintf(x->err, x->errcap, "device %s: %s", d->endpoint,
@@ -168,12 +232,18 @@ int dbload_gen(const bsd_config_t *cfg, creds_t **creds, bsd_planner_t **planner
         goto out;
     }
     err[0] = 0;
-    dev_ctx_t x = {*creds, *planner, err, errcap};
+    dev_ctx_t x = {*creds, *planner, err, errcap, NULL, 0, 0};
+    if (load_deny(db, &x, *creds, err, errcap) != 0) {
+        free_deny(&x);
+        goto out;
+    }
     int r = db_devices_load(db, &sb, on_device, &x);
+    free_deny(&x);
     if (r != 0) {
         if (!err[0]) snprintf(err, errcap, "%s: devices: %s", db_url(db), db_errmsg(db));
         goto out;
     }
+    if (x.skipped) log_msg(BSD_LOG_INFO, "db.devices.denied", "count=%zu", x.skipped);
     ok = 1;
 out:
     explicit_bzero(key, sizeof(key));

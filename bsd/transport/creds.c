@@ -25,7 +25,9 @@ struct creds {
     creds_device_t *devs;
     size_t ndevs, capdevs;
     slot_t *slots;
-    size_t nslots, used; /* nslots is a power of two */
+    size_t nslots, used;  /* nslots is a power of two */
+    creds_prefix_t *deny; /* deny-listed source prefixes */
+    size_t ndeny, capdeny;
 };
 
 static uint32_t hash_bytes(int kind, const void *p, size_t n)
@@ -169,6 +171,7 @@ void creds_free(creds_t *c)
         dev_clear(&c->devs[i]);
     free(c->devs);
     free(c->slots);
+    free(c->deny);
     free(c);
 }
 
@@ -312,6 +315,33 @@ const creds_device_t *creds_find_fingerprint(const creds_t *c, const uint8_t fp[
 
 int creds_prefix_match(const creds_device_t *d, const struct sockaddr *sa)
 {
+    return creds_prefixes_match(d->prefixes, d->nprefixes, sa);
+}
+
+int creds_deny_source(creds_t *c, const creds_prefix_t *p)
+{
+    if (!c || !p || (p->family != AF_INET && p->family != AF_INET6) ||
+        p->bits > (p->family == AF_INET ? 32 : 128) || c->ndeny >= CREDS_MAX_DENY)
+        return CREDS_ERR_INVALID;
+    if (c->ndeny == c->capdeny) {
+        size_t ncap = c->capdeny ? c->capdeny * 2 : 16;
+        creds_prefix_t *nd = realloc(c->deny, ncap * sizeof(*nd));
+        if (!nd) return CREDS_ERR_NOMEM;
+        c->deny = nd;
+        c->capdeny = ncap;
+    }
+    c->deny[c->ndeny++] = *p;
+    return 0;
+}
+
+int creds_source_denied(const creds_t *c, const struct sockaddr *sa)
+{
+    /* A short list, scanned only for peers without a session. */
+    return c && c->ndeny && creds_prefixes_match(c->deny, c->ndeny, sa);
+}
+
+int creds_prefixes_match(const creds_prefix_t *prefixes, size_t n, const struct sockaddr *sa)
+{
     const uint8_t *a;
     int fam;
     uint8_t mapped[4];
@@ -331,8 +361,8 @@ int creds_prefix_match(const creds_device_t *d, const struct sockaddr *sa)
     } else {
         return 0;
     }
-    for (unsigned i = 0; i < d->nprefixes; i++) {
-        const creds_prefix_t *p = &d->prefixes[i];
+    for (size_t i = 0; i < n; i++) {
+        const creds_prefix_t *p = &prefixes[i];
         if (p->family != fam) continue;
         unsigned bits = p->bits, full = bits / 8, rem = bits % 8;
         if (full && memcmp(p->addr, a, full) != 0) continue;

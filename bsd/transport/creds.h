@@ -102,4 +102,18 @@ const creds_device_t *creds_find_nosec(const creds_t *c, const struct sockaddr *
 /* 1 when |sa| lies in one of |d|'s NoSec prefixes, else 0. */
 int creds_prefix_match(const creds_device_t *d, const struct sockaddr *sa);
 
+/* 1 when |sa| lies in one of the |n| prefixes at |p| (an IPv4-mapped IPv6
+ * address counts as IPv4), else 0. */
+int creds_prefixes_match(const creds_prefix_t *p, size_t n, const struct sockaddr *sa);
+
+/*
+ * The deny-list of source prefixes (at most CREDS_MAX_DENY): datagrams from
+ * them are dropped unread. creds_deny_source() adds one while the store is
+ * built (0, CREDS_ERR_NOMEM, CREDS_ERR_INVALID when full or malformed);
+ * creds_source_denied() answers for a source address (NULL store: 0).
+ */
+#define CREDS_MAX_DENY 4096
+int creds_deny_source(creds_t *c, const creds_prefix_t *p);
+int creds_source_denied(const creds_t *c, const struct sockaddr *sa);
+
 #endif

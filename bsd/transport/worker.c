@@ -716,6 +716,10 @@ static void on_dtls_datagram(worker_t *w, int sock, struct sockaddr_storage *a, 
     uint32_t h = addr_hash(a, alen, sock);
     sess_t *s = table_find(w, a, alen, sock, h);
     if (!s) {
+        if (creds_source_denied(w->gen->creds, (const struct sockaddr *)a)) {
+            atomic_fetch_add_explicit(&w->stats.denied, 1, memory_order_relaxed);
+            return; /* deny-listed source: not even a HelloVerifyRequest */
+        }
         on_unknown_peer(w, sock, a, alen, h, dg, len, NULL);
         return;
     }
@@ -751,6 +755,10 @@ static void on_coap_datagram(worker_t *w, int sock, struct sockaddr_storage *a, 
     uint32_t h = addr_hash(a, alen, key);
     sess_t *s = table_find(w, a, alen, key, h);
     if (!w->app.on_coap) return;
+    if (!s && creds_source_denied(w->gen->creds, (const struct sockaddr *)a)) {
+        atomic_fetch_add_explicit(&w->stats.denied, 1, memory_order_relaxed);
+        return;
+    }
     if (s) {
         worker_io_t io;
         worker_peer_t p = sess_peer(w, s, &io);
@@ -839,6 +847,14 @@ static void switch_gen(worker_t *w)
         for (sess_t *s = w->table[i]; s; s = next) {
             next = s->hnext;
             s->hs.creds = g->creds;
+            if (creds_source_denied(g->creds, (const struct sockaddr *)&s->peer)) {
+                char pb[64];
+                log_msg(BSD_LOG_INFO, "dtls.session.revoked", "worker=%d peer=%s reason=source_denied", w->id,
+                        peer_str(s, pb, sizeof(pb)));
+                atomic_fetch_add_explicit(&w->stats.revoked, 1, memory_order_relaxed);
+                sess_close(w, s, !s->plain);
+                continue;
+            }
             if (s->plain || s->auth.kind == CREDS_NONE || !s->auth.endpoint[0]) continue;
             size_t n = strlen(s->auth.endpoint);
             const creds_device_t *now = creds_find_endpoint(g->creds, s->auth.endpoint, n);

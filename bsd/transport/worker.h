@@ -97,6 +97,7 @@ typedef struct worker_stats {
     atomic_ulong sessions;
     atomic_ulong coap_in;
     atomic_ulong revoked; /* sessions closed because their credential went away or changed */
+    atomic_ulong denied;  /* datagrams from deny-listed sources dropped */
 } worker_stats_t;
 
 typedef struct worker worker_t;

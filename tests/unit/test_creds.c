@@ -177,6 +177,36 @@ static struct sockaddr_storage v6(const char *a)
     return ss;
 }
 
+/* The deny-list of source prefixes: v4, v6, IPv4-mapped, bounds. */
+START_TEST(deny_sources)
+{
+    creds_t *c = creds_new(4);
+    struct sockaddr_in a4 = {.sin_family = AF_INET};
+    struct sockaddr_in6 a6 = {.sin6_family = AF_INET6};
+    inet_pton(AF_INET, "192.0.2.77", &a4.sin_addr);
+    ck_assert_int_eq(creds_source_denied(c, (struct sockaddr *)&a4), 0); /* empty list */
+    ck_assert_int_eq(creds_source_denied(NULL, (struct sockaddr *)&a4), 0);
+    creds_prefix_t p4 = {.family = AF_INET, .bits = 24};
+    inet_pton(AF_INET, "192.0.2.0", p4.addr);
+    creds_prefix_t p6 = {.family = AF_INET6, .bits = 32};
+    inet_pton(AF_INET6, "2001:db8::", p6.addr);
+    ck_assert_int_eq(creds_deny_source(c, &p4), 0);
+    ck_assert_int_eq(creds_deny_source(c, &p6), 0);
+    creds_prefix_t bad = {.family = AF_INET, .bits = 33};
+    ck_assert_int_eq(creds_deny_source(c, &bad), CREDS_ERR_INVALID);
+    ck_assert_int_eq(creds_source_denied(c, (struct sockaddr *)&a4), 1);
+    inet_pton(AF_INET, "192.0.3.1", &a4.sin_addr);
+    ck_assert_int_eq(creds_source_denied(c, (struct sockaddr *)&a4), 0);
+    inet_pton(AF_INET6, "2001:db8:7::1", &a6.sin6_addr);
+    ck_assert_int_eq(creds_source_denied(c, (struct sockaddr *)&a6), 1);
+    inet_pton(AF_INET6, "2001:db9::1", &a6.sin6_addr);
+    ck_assert_int_eq(creds_source_denied(c, (struct sockaddr *)&a6), 0);
+    inet_pton(AF_INET6, "::ffff:192.0.2.9", &a6.sin6_addr); /* a v4 peer on a v6 socket */
+    ck_assert_int_eq(creds_source_denied(c, (struct sockaddr *)&a6), 1);
+    creds_free(c);
+}
+END_TEST
+
 START_TEST(nosec_prefixes)
 {
     creds_t *c = creds_new(4);
@@ -223,6 +253,7 @@ int main(void)
     tcase_add_test(tc, many_devices_grow);
     tcase_add_test(tc, duplicates_rejected_and_rolled_back);
     tcase_add_test(tc, invalid_records);
+    tcase_add_test(tc, deny_sources);
     tcase_add_test(tc, rpk_and_x509);
     tcase_add_test(tc, nosec_prefixes);
     suite_add_tcase(s, tc);

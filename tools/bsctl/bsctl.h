@@ -44,6 +44,7 @@ typedef struct bsctl_group {
 int bsctl_migrate_main(bsctl_t *ctl, int argc, char **argv);
 int bsctl_device_main(bsctl_t *ctl, int argc, char **argv);
 int bsctl_policy_main(bsctl_t *ctl, int argc, char **argv); /* bsctl_policy.c, when built */
+int bsctl_deny_main(bsctl_t *ctl, int argc, char **argv);   /* bsctl_deny.c */
 
 /* One option a command accepts. */
 typedef struct bsctl_opt {

@@ -23,6 +23,7 @@ static const bsctl_group_t bsctl_groups[] = {
     {"migrate", bsctl_migrate_main, "apply database migrations (safe to repeat)"},
     {"device", bsctl_device_main, "devices: import, add, show, list, remove"},
     {"policy", bsctl_policy_main, "provisioning policies"},
+    {"deny", bsctl_deny_main, "the deny-list: devices that may not bootstrap, sources to drop"},
 };
 
 static void bsctl_usage(FILE *f)
