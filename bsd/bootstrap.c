@@ -154,7 +154,7 @@ static void emit_record(server_t *srv, const char *line, size_t len)
 
 static void write_record(server_t *srv, server_sess_t *ss, const worker_peer_t *peer, uint64_t now)
 {
-    char rec[8192], addr[64], epq[LOG_QUOTE_SIZE(64)];
+    char rec[14000], addr[64], epq[LOG_QUOTE_SIZE(64)];
     int n = bs_session_record_json(ss->bs, rec, sizeof(rec));
     if (n < 0) n = snprintf(rec, sizeof(rec), "{\"outcome\":\"%s\"}", bs_outcome_name(ss->bs->outcome));
     const char *a = peer ? udp_addr_str(peer->addr, addr, sizeof(addr)) : "-";
@@ -165,7 +165,7 @@ static void write_record(server_t *srv, server_sess_t *ss, const worker_peer_t *
             (unsigned long long)(now - ss->bs_started));
     if (srv->records_fd < 0 && !srv->spool) return;
     /* {"endpoint":…,"cred":…,"peer":…,"duration_ms":…, + the engine's record} */
-    char line[9000], epj[600];
+    char line[15000], epj[600];
     size_t j = 0;
     for (const char *c = ss->endpoint; *c && j + 7 < sizeof(epj); c++) {
         if (*c == '"' || *c == '\\') epj[j++] = '\\';

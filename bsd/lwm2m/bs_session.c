@@ -185,6 +185,8 @@ static void on_discover(bs_session_t *s, const uint8_t *body, size_t len)
     linkfmt_doc_t doc;
     if (linkfmt_parse((const char *)body, len, &doc, ents, LINKFMT_MAX_ENTRIES) < 0) return;
     s->placement = 1;
+    s->discover_len = (uint16_t)(len < sizeof(s->discover) ? len : 0); /* whole or not at all */
+    memcpy(s->discover, body, s->discover_len);
     /* LwM2M 1.0 clients say lwm2m="1.0" or nothing at all. */
     uint8_t maj = 1, min = 0;
     linkfmt_lwm2m_version(&doc, &maj, &min);
@@ -639,6 +641,21 @@ int bs_session_record_json(const bs_session_t *s, char *out, size_t cap)
     if (s->oscore_listed)
         PUT(",\"oscore_object\":\"%u.%u\",\"retyped\":%s", (unsigned)s->oscore_ver[0],
             (unsigned)s->oscore_ver[1], s->retyped ? "true" : "false");
+    if (s->discover_len) {
+        /* JSON string of the link-format text: quotes, backslashes, control
+         * and non-ASCII bytes escaped (a dry run reads it back). */
+        PUT(",\"discover\":\"");
+        for (size_t i = 0; i < s->discover_len; i++) {
+            unsigned char c = (unsigned char)s->discover[i];
+            if (c == '"' || c == '\\')
+                PUT("\\%c", c);
+            else if (c < 0x20 || c >= 0x7f)
+                PUT("\\u%04x", c);
+            else
+                PUT("%c", c);
+        }
+        PUT("\"");
+    }
     PUT(",\"steps\":[");
     for (size_t i = 0; i < s->nsteps; i++) {
         const bs_step_t *st = &s->steps[i];

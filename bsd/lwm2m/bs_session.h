@@ -34,6 +34,7 @@
 #define BS_BUF_MAX            8192   /* largest Write payload / Discover or Read answer */
 #define BS_MSG_MAX            1400   /* largest single request datagram */
 #define BS_MAX_SEEN           64     /* Security instances remembered from Discover */
+#define BS_DISCOVER_KEEP      1024   /* bytes of the Discover answer kept for the record */
 
 typedef enum bs_outcome {
     BS_OUTCOME_RUNNING = 0,
@@ -108,6 +109,10 @@ typedef struct bs_session {
     uint8_t oscore_listed; /* Discover listed /21 */
     uint8_t oscore_ver[2]; /* its ver= (1.0 when absent) */
     uint8_t retyped;       /* some value was written with the client's type */
+    /* The client's Discover answer as received (cut at BS_DISCOVER_KEEP),
+     * kept for the record: the client state a later dry run starts from. */
+    char discover[BS_DISCOVER_KEEP];
+    uint16_t discover_len;
 
     bs_step_t steps[BS_PLAN_MAX_OPS];
     size_t nsteps;

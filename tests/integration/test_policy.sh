@@ -81,12 +81,15 @@ dump1=$(last_line "$T_WORK/dump.json")
 # The Discover answer this client gave: ask the dry run about exactly that state.
 "$SIM" --server coaps://127.0.0.1:1 --ep $EP --psk-key $BASE --dialect wakaama --print-discover >"$T_WORK/discover.txt" 2>/dev/null ||
     cp /dev/null "$T_WORK/discover.txt"
-if [ -s "$T_WORK/discover.txt" ]; then disc="--discover @$T_WORK/discover.txt"; else disc=""; fi
-# shellcheck disable=SC2086
-"$BSCTL" policy plan --device $EP --pct 112 --reveal $disc >"$T_WORK/plan.json" 2>"$T_WORK/plan.err"
-check "bsctl policy plan prints the dry run" jtrue "$(cat "$T_WORK/plan.json")" 'd["plan"] == "factory-line-a" and len(d["requests"]) > 5'
 i=0
 while [ "$(sql "SELECT count(*) FROM sessions WHERE endpoint = '$EP'")" != 1 ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+# By default the dry run starts from the client state recorded with the
+# device's last session: the Discover answer this client gave.
+"$BSCTL" policy plan --device $EP --reveal >"$T_WORK/plan.json" 2>"$T_WORK/plan.err"
+check "bsctl policy plan prints the dry run" jtrue "$(cat "$T_WORK/plan.json")" 'd["plan"] == "factory-line-a" and len(d["requests"]) > 5'
+check "... starting from the last session's client state" grep -q "client state: the Discover answer of the device's last session" "$T_WORK/plan.err"
+check "... which is exactly this client's Discover answer" \
+    jtrue "$(cat "$T_WORK/plan.json")" 'd["discover"] == open(sys.argv[3]).read().strip() and d["pct"] == 112' "$T_WORK/discover.txt"
 rec=$(sql "SELECT record FROM sessions WHERE endpoint = '$EP' ORDER BY id DESC LIMIT 1")
 check "the session record is in PostgreSQL: finished, policy v1" \
     jtrue "$rec" 'd["outcome"] == "finished" and d["plan"] == "factory-line-a" and d["plan_version"] == 1'

@@ -11,6 +11,7 @@
 
 #include <errno.h>
 #include <jansson.h>
+#include <libpq-fe.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -173,8 +174,10 @@ static int on_opt(void *arg, int id, const char *val)
             bsctl_err("--%s: expected a number, got '%s'", id == OPT_PCT ? "pct" : "version", val);
             return BSCTL_USAGE;
         }
-        if (id == OPT_PCT) o->pct = (int)v;
-        else o->version = (int)v;
+        if (id == OPT_PCT)
+            o->pct = (int)v;
+        else
+            o->version = (int)v;
         return 0;
     }
     }
@@ -182,9 +185,14 @@ static int on_opt(void *arg, int id, const char *val)
 }
 
 static const bsctl_opt_t pol_opts[] = {
-    {"no-activate", false, OPT_NO_ACTIVATE}, {"version", true, OPT_VERSION}, {"device", true, OPT_DEVICE},
-    {"discover", true, OPT_DISCOVER},        {"pct", true, OPT_PCT},         {"reveal", false, OPT_REVEAL},
-    {"file", true, OPT_FILE},                {NULL, false, 0},
+    {"no-activate", false, OPT_NO_ACTIVATE},
+    {"version", true, OPT_VERSION},
+    {"device", true, OPT_DEVICE},
+    {"discover", true, OPT_DISCOVER},
+    {"pct", true, OPT_PCT},
+    {"reveal", false, OPT_REVEAL},
+    {"file", true, OPT_FILE},
+    {NULL, false, 0},
 };
 
 static int cmd_apply(bsctl_t *ctl, int argc, char **argv)
@@ -205,8 +213,8 @@ static int cmd_apply(bsctl_t *ctl, int argc, char **argv)
     char name[DB_POLICY_NAME_MAX + 1];
     snprintf(name, sizeof(name), "%s", policy_name(p));
     if (!db_policy_name_ok(name)) {
-        bsctl_err("%s: policy name '%s' cannot be stored (letters, digits, '.', '_', '-'; at most 63)", pos[0],
-                  name);
+        bsctl_err("%s: policy name '%s' cannot be stored (letters, digits, '.', '_', '-'; at most 63)",
+                  pos[0], name);
         policy_free(p);
         free(src);
         return BSCTL_FAIL;
@@ -240,7 +248,8 @@ static int cmd_apply(bsctl_t *ctl, int argc, char **argv)
         goto out;
     }
     if (ctl->json)
-        bsctl_json_out(json_pack("{s:s, s:i, s:b}", "policy", name, "version", version, "active", !o.no_activate));
+        bsctl_json_out(
+            json_pack("{s:s, s:i, s:b}", "policy", name, "version", version, "active", !o.no_activate));
     else
         printf("policy %s: stored version %d%s\n", name, version, o.no_activate ? "" : " (active)");
     r = BSCTL_OK;
@@ -290,10 +299,12 @@ static int print_version(void *arg, const db_policy_t *p)
 {
     json_t *arr = arg;
     if (arr)
-        json_array_append_new(arr, json_pack("{s:s, s:i, s:b, s:s, s:s}", "name", p->name, "version", p->version,
-                                             "active", p->active, "author", p->author, "created", p->created));
+        json_array_append_new(arr,
+                              json_pack("{s:s, s:i, s:b, s:s, s:s}", "name", p->name, "version", p->version,
+                                        "active", p->active, "author", p->author, "created", p->created));
     else
-        printf("%-24s %7d  %-6s  %-24s %s\n", p->name, p->version, p->active ? "yes" : "", p->author, p->created);
+        printf("%-24s %7d  %-6s  %-24s %s\n", p->name, p->version, p->active ? "yes" : "", p->author,
+               p->created);
     return 0;
 }
 
@@ -334,8 +345,9 @@ static int cmd_show(bsctl_t *ctl, int argc, char **argv)
         return BSCTL_FAIL;
     }
     if (ctl->json)
-        bsctl_json_out(json_pack("{s:s, s:i, s:b, s:s, s:s, s:s}", "name", p.name, "version", p.version, "active",
-                                 p.active, "author", p.author, "created", p.created, "source", p.source));
+        bsctl_json_out(json_pack("{s:s, s:i, s:b, s:s, s:s, s:s}", "name", p.name, "version", p.version,
+                                 "active", p.active, "author", p.author, "created", p.created, "source",
+                                 p.source));
     else
         fputs(p.source, stdout);
     db_policy_free(&p);
@@ -437,6 +449,27 @@ static int prepare(bsctl_t *ctl, const pol_opts_t *o, prep_t *x)
     return 0;
 }
 
+/*
+ * The Discover answer recorded with the device's last session that had one
+ * (malloc'ed), and that session's payload format into |*pct| unless set; NULL
+ * when there is none.
+ */
+static char *last_discover(bsctl_t *ctl, const char *ep, int *pct)
+{
+    const char *p[1] = {ep};
+    PGresult *res = PQexecParams(db_pg(ctl->db),
+                                 "SELECT record->>'discover', record->>'format' FROM sessions"
+                                 " WHERE endpoint = $1 AND record ? 'discover' ORDER BY id DESC LIMIT 1",
+                                 1, NULL, p, NULL, NULL, 0);
+    char *d = NULL;
+    if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1) {
+        d = strdup(PQgetvalue(res, 0, 0));
+        if (!*pct) *pct = atoi(PQgetvalue(res, 0, 1));
+    }
+    PQclear(res);
+    return d;
+}
+
 static int cmd_plan(bsctl_t *ctl, int argc, char **argv)
 {
     pol_opts_t o = {0};
@@ -452,10 +485,15 @@ static int cmd_plan(bsctl_t *ctl, int argc, char **argv)
     prep_t x;
     r = prepare(ctl, &o, &x);
     char *disc = NULL;
+    const char *state = "given";
     if (r == 0 && o.discover && o.discover[0] == '@') {
         size_t len;
         disc = read_all(o.discover + 1, &len);
         if (!disc) r = BSCTL_FAIL;
+    } else if (r == 0 && !o.discover) {
+        /* Default: the client as its last recorded session found it. */
+        disc = last_discover(ctl, o.device, &o.pct);
+        state = disc ? "last_session" : "fresh";
     }
     bs_plan_t *plan = r == 0 ? malloc(sizeof(*plan)) : NULL;
     if (r == 0 && plan) {
@@ -464,12 +502,18 @@ static int cmd_plan(bsctl_t *ctl, int argc, char **argv)
             bsctl_err("policy %s for %s: %s", policy_name(x.p), o.device, err);
             r = BSCTL_FAIL;
         } else {
-            policy_client_t cl = {.discover = disc ? disc : o.discover, .pct = (uint16_t)(o.pct ? o.pct : 112)};
+            policy_client_t cl = {.discover = disc ? disc : o.discover,
+                                  .pct = (uint16_t)(o.pct ? o.pct : 112)};
             char *json = policy_dry_run_alloc(plan, &cl, o.reveal != 0);
             if (!json) {
                 bsctl_err("dry run failed");
                 r = BSCTL_FAIL;
             } else {
+                fprintf(stderr, "bsctl: client state: %s\n",
+                        strcmp(state, "last_session") == 0
+                            ? "the Discover answer of the device's last session"
+                        : strcmp(state, "fresh") == 0 ? "a fresh LwM2M 1.1 client (no session recorded)"
+                                                      : "as given (--discover)");
                 puts(json);
                 explicit_bzero(json, strlen(json));
                 free(json);
@@ -526,20 +570,21 @@ static int cmd_credentials(bsctl_t *ctl, int argc, char **argv)
         for (int i = 0; i < n; i++) {
             const policy_cred_t *c = &cr[i];
             json_t *e = json_pack("{s:s, s:s, s:i, s:i, s:b}", "endpoint", o.device, "kind",
-                                  kinds[c->kind <= 3 ? c->kind : 0], "ssid", c->ssid, "rotation", (int)c->rotation,
-                                  "bootstrap", c->bootstrap != 0);
+                                  kinds[c->kind <= 3 ? c->kind : 0], "ssid", c->ssid, "rotation",
+                                  (int)c->rotation, "bootstrap", c->bootstrap != 0);
             if (c->kind == POLICY_CRED_PSK)
-                json_object_set_new(e, "identity",
-                                    json_stringn((const char *)c->identity, c->identity_len));
+                json_object_set_new(e, "identity", json_stringn((const char *)c->identity, c->identity_len));
             else
                 json_object_set_new(e, c->kind == POLICY_CRED_RPK ? "public_key_hex" : "sender_id_hex",
                                     hex(c->identity, c->identity_len));
-            if (c->recipient_len) json_object_set_new(e, "recipient_id_hex", hex(c->recipient, c->recipient_len));
-            json_object_set_new(e, "secret_hex", o.reveal ? hex(c->secret, c->secret_len) : json_string("<redacted>"));
+            if (c->recipient_len)
+                json_object_set_new(e, "recipient_id_hex", hex(c->recipient, c->recipient_len));
+            json_object_set_new(e, "secret_hex",
+                                o.reveal ? hex(c->secret, c->secret_len) : json_string("<redacted>"));
             json_array_append_new(arr, e);
         }
-        json_t *doc = json_pack("{s:s, s:i, s:o}", "policy", policy_name(x.p), "policy_version", (int)x.ctx.version,
-                                "credentials", arr);
+        json_t *doc = json_pack("{s:s, s:i, s:o}", "policy", policy_name(x.p), "policy_version",
+                                (int)x.ctx.version, "credentials", arr);
         bsctl_json_out(doc);
         r = BSCTL_OK;
     }
@@ -562,7 +607,8 @@ static const struct {
     {"plan", cmd_plan,
      "plan --device EP [--file F] [--discover LINKFORMAT|@FILE] [--pct N] [--reveal]\n"
      "                                the exact requests the device would get (dry run)"},
-    {"credentials", cmd_credentials, "credentials --device EP [--reveal]   credentials generated for the device"},
+    {"credentials", cmd_credentials,
+     "credentials --device EP [--reveal]   credentials generated for the device"},
 };
 
 int bsctl_policy_main(bsctl_t *ctl, int argc, char **argv)
@@ -572,8 +618,9 @@ int bsctl_policy_main(bsctl_t *ctl, int argc, char **argv)
         fputs("usage: bsctl policy COMMAND\n\n", f);
         for (size_t i = 0; i < sizeof(pol_cmds) / sizeof(pol_cmds[0]); i++)
             fprintf(f, "  %s\n", pol_cmds[i].usage);
-        fputs("\nThe client state of a dry run defaults to a fresh LwM2M 1.1 client holding only its\n"
-              "Bootstrap-Server account at /0/0; --discover gives its Discover answer instead.\n"
+        fputs("\nThe client state of a dry run defaults to the Discover answer recorded with the device's\n"
+              "last session (and its format), else a fresh LwM2M 1.1 client holding only its\n"
+              "Bootstrap-Server account at /0/0; --discover gives a Discover answer instead.\n"
               "Secrets are shown only with --reveal. Format: docs/POLICY.md.\n",
               f);
         return argc < 1 ? BSCTL_USAGE : BSCTL_OK;
