@@ -198,7 +198,8 @@ int dbload_gen(const bsd_config_t *cfg, creds_t **creds, bsd_planner_t **planner
     uint8_t key[DB_CREDENTIAL_KEY_LEN];
     int ok = 0, applied = 0;
     char m[DB_SECRETBOX_ERR_MAX];
-    if (db_secretbox_load_file(&sb, cfg->secret_keys_file, m, sizeof(m)) != 0) {
+    if ((cfg->secret_keys_file ? db_secretbox_load_file(&sb, cfg->secret_keys_file, m, sizeof(m))
+                               : db_secretbox_load_env(&sb, "BSD_SECRET_KEYS", m, sizeof(m))) != 0) {
         snprintf(err, errcap, "%s", m);
         goto out;
     }

@@ -627,7 +627,9 @@ int config_validate(const bsd_config_t *cfg, char *err, size_t errcap)
                    src);
         return -EINVAL;
     }
-    if (db && cfg->secret_keys_file == NULL) {
+    /* The keyring may also come as text in BSD_SECRET_KEYS (a Kubernetes
+     * Secret in the environment: mounted files there are group-readable). */
+    if (db && cfg->secret_keys_file == NULL && (!getenv("BSD_SECRET_KEYS") || !getenv("BSD_SECRET_KEYS")[0])) {
         lex_errorf(err, errcap, "%s: db_url needs secret_keys_file (the keys that seal secrets at rest)",
                    src);
         return -EINVAL;
