@@ -77,14 +77,16 @@ int dbnotify_poll(dbnotify_t *n, uint64_t now)
         drop(n, now);
         return 0;
     }
-    int changed = 0;
+    /* An import notifies once per row: one log line per read, not per row. */
+    unsigned changed = 0;
+    char first[104] = "";
     PGnotify *e;
     while ((e = PQnotifies(n->conn)) != NULL) {
-        log_msg(BSD_LOG_DEBUG, "db.changed", "what=\"%.100s\"", e->extra);
-        changed = 1;
+        if (!changed++) snprintf(first, sizeof(first), "%.100s", e->extra);
         PQfreemem(e);
     }
-    return changed;
+    if (changed) log_msg(BSD_LOG_DEBUG, "db.changed", "count=%u first=\"%s\"", changed, first);
+    return changed != 0;
 }
 
 void dbnotify_free(dbnotify_t *n)

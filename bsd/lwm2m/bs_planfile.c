@@ -313,27 +313,11 @@ static res_info_t model(uint16_t obj, uint16_t res)
     return ri;
 }
 
-static const char *type_name(lwm2m_type_t t)
-{
-    switch (t) {
-    case LWM2M_T_STRING: return "String";
-    case LWM2M_T_INTEGER: return "Integer";
-    case LWM2M_T_UNSIGNED: return "Unsigned Integer";
-    case LWM2M_T_FLOAT: return "Float";
-    case LWM2M_T_BOOLEAN: return "Boolean";
-    case LWM2M_T_OPAQUE: return "Opaque";
-    case LWM2M_T_TIME: return "Time";
-    case LWM2M_T_OBJLNK: return "Objlnk";
-    case LWM2M_T_CORELNK: return "Corelnk";
-    default: return "untyped";
-    }
-}
-
 /* ---- values -------------------------------------------------------------------- */
 
 static int mismatch(pctx_t *c, const res_info_t *ri, const char *got)
 {
-    return fail(c, "the resource is %s, not %s", type_name(ri->type), got);
+    return fail(c, "the resource is %s, not %s", lwm2m_type_name(ri->type), got);
 }
 
 /* Checks the variables in text |s|: only ${endpoint}. Sets |*has| when present. */

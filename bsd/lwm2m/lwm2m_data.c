@@ -167,3 +167,19 @@ int lwm2m_records_sort(lwm2m_record_t *r, size_t n)
         if (lwm2m_path_under(&r[i].path, &r[i - 1].path)) return LWM2M_ERR_FORMAT;
     return 0;
 }
+
+const char *lwm2m_type_name(lwm2m_type_t t)
+{
+    switch (t) {
+    case LWM2M_T_STRING: return "String";
+    case LWM2M_T_INTEGER: return "Integer";
+    case LWM2M_T_UNSIGNED: return "Unsigned Integer";
+    case LWM2M_T_FLOAT: return "Float";
+    case LWM2M_T_BOOLEAN: return "Boolean";
+    case LWM2M_T_OPAQUE: return "Opaque";
+    case LWM2M_T_TIME: return "Time";
+    case LWM2M_T_OBJLNK: return "Objlnk";
+    case LWM2M_T_CORELNK: return "Corelnk";
+    default: return "untyped";
+    }
+}

@@ -86,6 +86,10 @@ int lwm2m_path_parse(const char *s, size_t len, lwm2m_path_t *out);
 /* Writes "/3/0/1" ("/" for depth 0). Returns the length or LWM2M_ERR_NOSPACE. */
 int lwm2m_path_format(const lwm2m_path_t *p, char *out, size_t cap);
 
+/* The type's name as the object model spells it ("String", "Unsigned
+ * Integer", "Objlnk", ...), "untyped" for LWM2M_T_NONE / LWM2M_T_RAW. */
+const char *lwm2m_type_name(lwm2m_type_t t);
+
 /* -1, 0, 1 ordering by (depth-aware) path: parents sort before children. */
 int lwm2m_path_cmp(const lwm2m_path_t *a, const lwm2m_path_t *b);
 

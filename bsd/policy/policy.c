@@ -564,22 +564,6 @@ static int parse_objlnk(const char *s, size_t len, lwm2m_objlnk_t *out)
     return 0;
 }
 
-static const char *type_name(lwm2m_type_t t)
-{
-    switch (t) {
-    case LWM2M_T_STRING: return "String";
-    case LWM2M_T_INTEGER: return "Integer";
-    case LWM2M_T_UNSIGNED: return "Unsigned Integer";
-    case LWM2M_T_FLOAT: return "Float";
-    case LWM2M_T_BOOLEAN: return "Boolean";
-    case LWM2M_T_OPAQUE: return "Opaque";
-    case LWM2M_T_TIME: return "Time";
-    case LWM2M_T_OBJLNK: return "Objlnk";
-    case LWM2M_T_CORELNK: return "Corelnk";
-    default: return "?";
-    }
-}
-
 /* One value |n| for a resource of type |t| (LWM2M_T_NONE: no model). */
 static int parse_value(pctx_t *c, const yt_node_t *n, lwm2m_type_t t, pol_val_t *v)
 {
@@ -591,7 +575,7 @@ static int parse_value(pctx_t *c, const yt_node_t *n, lwm2m_type_t t, pol_val_t 
         const yt_node_t *k = n->keys[0], *val = n->vals[0];
         if (yt_scalar_is(k, "hex") || yt_scalar_is(k, "base64")) {
             if (t != LWM2M_T_NONE && t != LWM2M_T_OPAQUE)
-                return fail(c, n, "the resource is %s; bytes fit Opaque resources only", type_name(t));
+                return fail(c, n, "the resource is %s; bytes fit Opaque resources only", lwm2m_type_name(t));
             if (get_bytes(c, n, &bytes, &blen) < 0) return -1;
             v->kind = PV_BYTES;
             v->type = LWM2M_T_OPAQUE;
@@ -601,7 +585,7 @@ static int parse_value(pctx_t *c, const yt_node_t *n, lwm2m_type_t t, pol_val_t 
         }
         if (yt_scalar_is(k, "text")) {
             if (t != LWM2M_T_NONE && t != LWM2M_T_STRING && t != LWM2M_T_OPAQUE && t != LWM2M_T_CORELNK)
-                return fail(c, n, "the resource is %s, not text", type_name(t));
+                return fail(c, n, "the resource is %s, not text", lwm2m_type_name(t));
             if (get_text(c, val, "text", &v->s, &v->len) < 0 || check_vars(c, val, v->s, v->len) < 0)
                 return -1;
             v->kind = PV_TEXT;
@@ -610,7 +594,7 @@ static int parse_value(pctx_t *c, const yt_node_t *n, lwm2m_type_t t, pol_val_t 
         }
         if (yt_scalar_is(k, "objlnk")) {
             if (t != LWM2M_T_NONE && t != LWM2M_T_OBJLNK)
-                return fail(c, n, "the resource is %s, not Objlnk", type_name(t));
+                return fail(c, n, "the resource is %s, not Objlnk", lwm2m_type_name(t));
             if (!val || val->kind != YT_SCALAR || parse_objlnk(val->str, val->len, &v->lnk) < 0)
                 return fail(c, val, "objlnk must be \"OBJ:INST\" with each half 0..65535");
             v->kind = PV_OBJLNK;
