@@ -155,8 +155,6 @@ static void emit_record(server_t *srv, const char *line, size_t len)
 static void write_record(server_t *srv, server_sess_t *ss, const worker_peer_t *peer, uint64_t now)
 {
     char rec[14000], addr[64], epq[LOG_QUOTE_SIZE(64)];
-    int n = bs_session_record_json(ss->bs, rec, sizeof(rec));
-    if (n < 0) n = snprintf(rec, sizeof(rec), "{\"outcome\":\"%s\"}", bs_outcome_name(ss->bs->outcome));
     const char *a = peer ? udp_addr_str(peer->addr, addr, sizeof(addr)) : "-";
     log_quote(epq, sizeof(epq), (const uint8_t *)ss->endpoint, strnlen(ss->endpoint, 64));
     log_msg(BSD_LOG_INFO, "bootstrap.session",
@@ -164,6 +162,8 @@ static void write_record(server_t *srv, server_sess_t *ss, const worker_peer_t *
             creds_kind_name(ss->kind), a, bs_outcome_name(ss->bs->outcome), ss->bs->nsteps,
             (unsigned long long)(now - ss->bs_started));
     if (srv->records_fd < 0 && !srv->spool) return;
+    if (bs_session_record_json(ss->bs, rec, sizeof(rec)) < 0)
+        snprintf(rec, sizeof(rec), "{\"outcome\":\"%s\"}", bs_outcome_name(ss->bs->outcome));
     /* {"endpoint":…,"cred":…,"peer":…,"duration_ms":…, + the engine's record} */
     char line[15000], epj[600];
     size_t j = 0;

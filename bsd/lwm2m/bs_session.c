@@ -645,14 +645,21 @@ int bs_session_record_json(const bs_session_t *s, char *out, size_t cap)
         /* JSON string of the link-format text: quotes, backslashes, control
          * and non-ASCII bytes escaped (a dry run reads it back). */
         PUT(",\"discover\":\"");
+        static const char hx[] = "0123456789abcdef";
         for (size_t i = 0; i < s->discover_len; i++) {
             unsigned char c = (unsigned char)s->discover[i];
-            if (c == '"' || c == '\\')
-                PUT("\\%c", c);
-            else if (c < 0x20 || c >= 0x7f)
-                PUT("\\u%04x", c);
-            else
-                PUT("%c", c);
+            if (cap - n < 8) return LWM2M_ERR_NOSPACE;
+            if (c == '"' || c == '\\') {
+                out[n++] = '\\';
+                out[n++] = (char)c;
+            } else if (c < 0x20 || c >= 0x7f) {
+                memcpy(out + n, "\\u00", 4);
+                out[n + 4] = hx[c >> 4];
+                out[n + 5] = hx[c & 15];
+                n += 6;
+            } else {
+                out[n++] = (char)c;
+            }
         }
         PUT("\"");
     }

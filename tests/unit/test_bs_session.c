@@ -8,6 +8,7 @@
  * fallback, and the session record.
  */
 #include <check.h>
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -239,6 +240,18 @@ START_TEST(record_json)
         strstr(rec, "{\"op\":\"write\",\"path\":\"/0/1\",\"format\":11542,\"code\":\"2.04\""));
     ck_assert_ptr_nonnull(strstr(rec, "{\"op\":\"finish\",\"path\":\"/bs\",\"code\":\"2.04\""));
     ck_assert_int_eq(bs_session_record_json(&sess, rec, 40), LWM2M_ERR_NOSPACE);
+    /* The Discover answer is kept as a JSON string that reads back byte for byte
+     * (Anjay quotes attribute values; a backslash and a tab for good measure). */
+    const char *disc = "</>;lwm2m=\"1.1\",</0/1>;uri=\"coaps://a\\b\",\t</1>;ver=1.1";
+    run_std(disc, "/0/0", "/1/0");
+    n = bs_session_record_json(&sess, rec, sizeof(rec));
+    ck_assert_int_gt(n, 0);
+    json_error_t je;
+    json_t *j = json_loadb(rec, (size_t)n, 0, &je);
+    ck_assert_ptr_nonnull(j);
+    ck_assert_str_eq(json_string_value(json_object_get(j, "discover")), disc);
+    json_decref(j);
+    ck_assert_int_eq(bs_session_record_json(&sess, rec, 200), LWM2M_ERR_NOSPACE); /* cut inside the text */
 }
 END_TEST
 
