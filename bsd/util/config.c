@@ -629,7 +629,8 @@ int config_validate(const bsd_config_t *cfg, char *err, size_t errcap)
     }
     /* The keyring may also come as text in BSD_SECRET_KEYS (a Kubernetes
      * Secret in the environment: mounted files there are group-readable). */
-    if (db && cfg->secret_keys_file == NULL && (!getenv("BSD_SECRET_KEYS") || !getenv("BSD_SECRET_KEYS")[0])) {
+    if (db && cfg->secret_keys_file == NULL &&
+        (!getenv("BSD_SECRET_KEYS") || !getenv("BSD_SECRET_KEYS")[0])) {
         lex_errorf(err, errcap, "%s: db_url needs secret_keys_file (the keys that seal secrets at rest)",
                    src);
         return -EINVAL;
@@ -693,9 +694,10 @@ void config_redact_url(const char *url, char *out, size_t cap)
     const char *at = scheme ? strchr(scheme + 3, '@') : NULL;
     const char *colon = at ? memchr(scheme + 3, ':', (size_t)(at - scheme - 3)) : NULL;
     for (size_t i = 0; i < n && o + 4 < cap; i++) {
-        if (colon && url + i == colon + 1) { /* URI form: user:PASSWORD@host */
+        if (colon && url + i == colon + 1) { /* URI form: user:PASSWORD@host (once, also when empty) */
             memcpy(out + o, "***", 3);
             o += 3;
+            colon = NULL;
             i = (size_t)(at - url) - 1;
             continue;
         }
@@ -704,14 +706,16 @@ void config_redact_url(const char *url, char *out, size_t cap)
             memcpy(out + o, "password=***", 12);
             o += 12;
             i += 9;
-            if (url[i] == '\'') { /* quoted value */
+            if (i < n && url[i] == '\'') { /* quoted value */
                 for (i++; i < n && url[i] != '\''; i++)
                     if (url[i] == '\\') i++;
-            } else {
-                while (i < n && url[i] != ' ')
-                    i++;
-                i--;
+                if (i < n) i++; /* the closing quote */
             }
+            /* Whatever is glued to the value belongs to it (libpq separates
+             * keywords with blanks), so redacting twice changes nothing. */
+            while (i < n && url[i] != ' ')
+                i++;
+            i--;
             continue;
         }
         out[o++] = url[i];

@@ -705,9 +705,11 @@ START_TEST(test_redact_url)
     } cases[] = {
         {"postgresql://bsd:s3cret@db.example:5432/bsd", "postgresql://bsd:***@db.example:5432/bsd"},
         {"postgresql://bsd@db.example/bsd", "postgresql://bsd@db.example/bsd"},
+        {"postgresql://bsd:@db.example/bsd", "postgresql://bsd:***@db.example/bsd"}, /* empty: once (fuzz) */
         {"postgresql:///bsd?host=/tmp", "postgresql:///bsd?host=/tmp"},
         {"host=db port=5432 password=s3cret user=bsd", "host=db port=5432 password=*** user=bsd"},
         {"password='a b\\' c' dbname=bsd", "password=*** dbname=bsd"},
+        {"password='x\ty'm dbname=bsd", "password=*** dbname=bsd"}, /* glued to the quote (fuzz) */
         {"", ""},
     };
     char out[256];
