@@ -11,8 +11,8 @@
  * (bs_planfile_compile), substituting `${endpoint}`.
  *
  * The format is documented in docs/PLANS.md; examples/plans.json is the
- * plan `make run` uses. YAML policies stored in PostgreSQL replace this file
- * later (policy_); the engine (bs_session.h) only sees bs_plan_t.
+ * plan of the file-based mode. With a database, YAML policies (bsd/policy)
+ * take its place; the engine (bs_session.h) only sees bs_plan_t.
  *
  * Parsing allocates (jansson, and one block per plan); matching and
  * compiling do not. A loaded bs_planfile_t is immutable and may be shared

@@ -4,8 +4,8 @@
  * Workers never block on storage: PSK identities, raw public keys and
  * certificate bindings are looked up here, in memory, during the handshake.
  * A store is immutable once built; a reload builds a new one and publishes it
- * (see worker.h). The device records come from the devices file today and
- * from PostgreSQL later; only the loader changes.
+ * (see worker.h). The device records come from the devices file
+ * (bsd/devload.c) or from PostgreSQL (bsd/dbload.c); only the loader differs.
  *
  * Keys held here are secrets: nothing in this module logs, and callers must
  * never log a creds_psk_t key.
