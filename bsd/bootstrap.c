@@ -14,6 +14,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <wolfssl/options.h>
+#include <wolfssl/wolfcrypt/sha256.h>
+
 #include "bsd/lwm2m/bs_session.h"
 #include "bsd/planner.h"
 #include "bsd/recwriter.h"
@@ -152,6 +155,8 @@ static void emit_record(server_t *srv, const char *line, size_t len)
     if (!ok) log_msg(BSD_LOG_ERROR, "bootstrap.record.write_failed", "record=%.*s", (int)(len - 1), line);
 }
 
+static int rotation_member(const server_sess_t *ss, char *out, size_t cap);
+
 static void write_record(server_t *srv, server_sess_t *ss, const worker_peer_t *peer, uint64_t now)
 {
     char rec[14000], addr[64], epq[LOG_QUOTE_SIZE(64)];
@@ -174,10 +179,15 @@ static void write_record(server_t *srv, server_sess_t *ss, const worker_peer_t *
     epj[j] = 0;
     char started[48];
     wall_time(started, sizeof(started), now - ss->bs_started);
-    int m = snprintf(
-        line, sizeof(line),
-        "{\"endpoint\":\"%s\",\"cred\":\"%s\",\"peer\":\"%s\",\"started\":\"%s\",\"duration_ms\":%llu,%s\n",
-        epj, creds_kind_name(ss->kind), a, started, (unsigned long long)(now - ss->bs_started), rec + 1);
+    char rot[2048];
+    rotation_member(ss, rot, sizeof(rot));
+    size_t rl = strlen(rec);
+    if (rot[0] && rl > 2 && rec[rl - 1] == '}') rec[rl - 1] = 0; /* the member goes before the brace */
+    int m = snprintf(line, sizeof(line),
+                     "{\"endpoint\":\"%s\",\"cred\":\"%s\",\"peer\":\"%s\",\"started\":\"%s\",\"duration_"
+                     "ms\":%llu,%s%s%s\n",
+                     epj, creds_kind_name(ss->kind), a, started, (unsigned long long)(now - ss->bs_started),
+                     rec + 1, rot, rot[0] && rl > 2 ? "}" : "");
     if (m > 0 && (size_t)m < sizeof(line))
         emit_record(srv, line, (size_t)m);
     else
@@ -188,8 +198,50 @@ static void bs_free(server_sess_t *ss)
 {
     free(ss->bs);
     free(ss->plan);
+    free(ss->rot_json);
     ss->bs = NULL;
     ss->plan = NULL;
+    ss->rot_json = NULL;
+    ss->rot_state = 0;
+}
+
+/* The new bootstrap credential of |dev| that |auth| authenticated with, or NULL. */
+static const creds_device_t *auth_alias(const creds_t *c, const creds_device_t *dev, const dtls_auth_t *auth)
+{
+    for (unsigned k = 0; auth && k < dev->naliases; k++) {
+        const creds_device_t *a = creds_alias(c, dev, k);
+        if (!a || a->kind != auth->kind) continue;
+        if (a->kind == CREDS_PSK && strcmp(a->psk_identity, auth->identity) == 0) return a;
+        if (a->kind == CREDS_RPK) {
+            uint8_t h[32];
+            if (wc_Sha256Hash(a->spki, a->spki_len, h) == 0 && memcmp(h, auth->spki_sha256, 32) == 0)
+                return a;
+        }
+    }
+    return NULL;
+}
+
+/*
+ * The record's "bs_rotation" member: "used" when the device authenticated
+ * with its new credential, "written" when this session wrote it and the
+ * key write was answered 2.04 (the record writer then stores it as the
+ * device's next credential), nothing otherwise.
+ */
+static int rotation_member(const server_sess_t *ss, char *out, size_t cap)
+{
+    out[0] = 0;
+    if (!ss->rot_state || !ss->rot_json) return 0;
+    int written = 0;
+    for (size_t i = 0; ss->rot_state == 1 && i < ss->bs->nsteps; i++) {
+        const bs_step_t *st = &ss->bs->steps[i];
+        written |= st->kind == BS_OP_WRITE && !st->skipped && st->path.depth == 3 && st->path.obj == 0 &&
+                   st->path.res == 5 && st->code == COAP_CHANGED;
+    }
+    if (ss->rot_state == 1 && !written) return 0;
+    int n = snprintf(out, cap, ",\"bs_rotation\":{\"state\":\"%s\",%s}",
+                     ss->rot_state == 2 ? "used" : "written", ss->rot_json);
+    if (n < 0 || (size_t)n >= cap) out[0] = 0;
+    return 0;
 }
 
 void bootstrap_sess_close(server_t *srv, server_sess_t *ss)
@@ -456,8 +508,12 @@ size_t bootstrap_request(server_t *srv, server_sess_t **ssp, const worker_peer_t
         free(bs);
         return answer(m, COAP_SERVICE_UNAVAILABLE, out, cap);
     }
+    /* Rotation: a device that authenticated with its new credential gets no
+     * rotation writes; one due for rotation gets them (bs_plan.h). */
+    const creds_device_t *used = dev->naliases ? auth_alias(gen->creds, dev, peer->auth) : NULL;
+    const creds_device_t *due = !used && dev->rotate_due ? creds_alias(gen->creds, dev, dev->due) : NULL;
     char err[256];
-    int pr = bsd_planner_plan(gen->app, dev, plan, err, sizeof(err));
+    int pr = bsd_planner_plan(gen->app, dev, due ? POLICY_CTX_ROTATE_BS : 0, plan, err, sizeof(err));
     if (pr != 0) {
         free(plan);
         free(bs);
@@ -514,6 +570,15 @@ size_t bootstrap_request(server_t *srv, server_sess_t **ssp, const worker_peer_t
     ss->bs = bs;
     ss->plan = plan;
     ss->bs_started = now;
+    const creds_device_t *rot = used ? used : due;
+    if (rot && rot->rot_json) {
+        size_t n = strlen(rot->rot_json) + 48;
+        if ((ss->rot_json = malloc(n)) != NULL) {
+            snprintf(ss->rot_json, n, "\"credential_version\":%lld,%s", rot->credential_version,
+                     rot->rot_json);
+            ss->rot_state = used ? 2 : 1;
+        }
+    }
     ss->epoch = epoch_bump(ss->endpoint);
     char a[64], q[LOG_QUOTE_SIZE(64)];
     log_quote(q, sizeof(q), (const uint8_t *)ss->endpoint, strnlen(ss->endpoint, 64));

@@ -8,6 +8,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <jansson.h>
 #include <libpq-fe.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -102,7 +103,93 @@ typedef struct dev_ctx {
     char **denied; /* deny-listed endpoints, sorted */
     size_t ndenied;
     size_t skipped;
+    db_secretbox_t *sb;  /* seals derived keys for the record writer */
+    const uint8_t *key;  /* the credential key (psk_key_mac) */
+    size_t due, pending; /* rotations to write, written but unused */
+    size_t conflicts;    /* new credentials refused (taken by another device) */
+    struct queued *q;    /* new credentials, added once every device is in */
+    size_t nq, capq;
 } dev_ctx_t;
+
+/* A new credential waiting for the second pass (owned copies). */
+struct queued {
+    creds_device_t a;
+    int due;     /* the policy's: write it */
+    int written; /* from devices.bs_next */
+};
+
+static void queued_clear(struct queued *q)
+{
+    free(q->a.endpoint);
+    free(q->a.psk_identity);
+    free(q->a.spki);
+    free(q->a.rot_json);
+    explicit_bzero(q, sizeof(*q));
+}
+
+/* Keeps a deep copy of |a| for add_queued(). */
+static int queue_alias(dev_ctx_t *x, const creds_device_t *a, int due, int written)
+{
+    if (x->nq == x->capq) {
+        size_t n = x->capq ? x->capq * 2 : 64;
+        struct queued *nq = realloc(x->q, n * sizeof(*nq));
+        if (!nq) return -ENOMEM;
+        x->q = nq;
+        x->capq = n;
+    }
+    struct queued *q = &x->q[x->nq];
+    memset(q, 0, sizeof(*q));
+    q->a = *a;
+    q->due = due;
+    q->written = written;
+    q->a.endpoint = strdup(a->endpoint);
+    q->a.psk_identity = a->psk_identity ? strdup(a->psk_identity) : NULL;
+    q->a.rot_json = a->rot_json ? strdup(a->rot_json) : NULL;
+    q->a.spki = NULL;
+    if (a->spki && (q->a.spki = malloc(a->spki_len)) != NULL) memcpy(q->a.spki, a->spki, a->spki_len);
+    x->nq++;
+    if (!q->a.endpoint || (a->psk_identity && !q->a.psk_identity) || (a->rot_json && !q->a.rot_json) ||
+        (a->spki && !q->a.spki))
+        return -ENOMEM;
+    return 0;
+}
+
+/*
+ * Second pass: the new credentials join the store after every device's own
+ * credential, so a policy's new identity can never keep a device that holds
+ * it today out of the store; such a new credential is refused instead.
+ */
+static int add_queued(dev_ctx_t *x)
+{
+    int r = 0;
+    for (size_t i = 0; i < x->nq; i++) {
+        const creds_device_t *a = &x->q[i].a;
+        int rr = r ? 0 : creds_add_alias(x->creds, a, x->q[i].due);
+        if (rr == 0 && !r) {
+            x->due += x->q[i].due != 0;
+            x->pending += x->q[i].written != 0;
+        } else if (rr == CREDS_ERR_DUPLICATE) {
+            x->conflicts++;
+            log_msg(BSD_LOG_WARN, "db.rotation.refused",
+                    "endpoint=\"%s\" reason=\"the new bootstrap credential is another device's\"",
+                    a->endpoint);
+        } else if (rr != 0) {
+            snprintf(x->err, x->errcap, "device %s: bootstrap credential rotation: out of memory",
+                     a->endpoint);
+            r = -ENOMEM;
+        }
+    }
+    return r;
+}
+
+static void free_queued(dev_ctx_t *x)
+{
+    for (size_t i = 0; i < x->nq; i++)
+        queued_clear(&x->q[i]);
+    free(x->q);
+    x->q = NULL;
+    x->nq = x->capq = 0;
+}
 
 static int cmp_str(const void *a, const void *b)
 {
@@ -158,7 +245,137 @@ static void free_deny(dev_ctx_t *x)
     free(x->denied);
 }
 
-static int on_device(void *arg, const creds_device_t *c, const db_device_t *d)
+/* Whether two credentials of a device are the same bootstrap credential. */
+static int same_cred(const creds_device_t *a, const creds_device_t *b)
+{
+    if (a->kind != b->kind) return 0;
+    if (a->kind == CREDS_PSK)
+        return strcmp(a->psk_identity, b->psk_identity) == 0 && a->key_len == b->key_len &&
+               memcmp(a->key, b->key, a->key_len) == 0;
+    if (a->kind == CREDS_RPK) return a->spki_len == b->spki_len && memcmp(a->spki, b->spki, a->spki_len) == 0;
+    return 0;
+}
+
+/* "{…}" → the members between the braces, in place. */
+static char *members(char *obj)
+{
+    size_t n = strlen(obj);
+    if (n < 2) return obj;
+    obj[n - 1] = 0;
+    return obj + 1;
+}
+
+/*
+ * The device's new bootstrap credentials: the one a session already wrote
+ * (devices.bs_next) and the one its policy rotates to now. Each becomes an
+ * extra entry of the device in the store, so old and new are both accepted
+ * until the device has used a new one (then the record writer makes it the
+ * device's credential). The policy's is marked due: the next bootstrap with
+ * another credential writes it.
+ */
+static int add_rotations(dev_ctx_t *x, const creds_device_t *cur, const db_device_t *d)
+{
+    creds_device_t pend = {0}, der = {0};
+    char ident[DB_DEVICE_IDENTITY_MAX + 1];
+    char *pjson = NULL, *djson = NULL;
+    int has_pend = 0, has_der = 0, r = 0;
+    if (d->bs_next.invalid)
+        log_msg(BSD_LOG_WARN, "db.rotation.unreadable",
+                "endpoint=\"%s\" reason=\"devices.bs_next is damaged or sealed with a key the keyring lacks; "
+                "ignored\"",
+                cur->endpoint);
+    if (d->bs_next.has) {
+        pend.endpoint = cur->endpoint;
+        pend.bs_new = 1;
+        pend.rotation = d->bs_next.rotation;
+        pend.credential_version = d->credential_version;
+        if (d->bs_next.kind == DEVFILE_PSK) {
+            pend.kind = CREDS_PSK;
+            pend.psk_identity = (char *)d->bs_next.psk_identity;
+            memcpy(pend.key, d->bs_next.psk_key, d->bs_next.psk_key_len);
+            pend.key_len = (uint8_t)d->bs_next.psk_key_len;
+        } else {
+            pend.kind = CREDS_RPK;
+            pend.spki = (uint8_t *)d->bs_next.spki;
+            pend.spki_len = (uint16_t)d->bs_next.spki_len;
+        }
+        pjson = strdup(d->bs_next.json);
+        if (!pjson) return -ENOMEM;
+        pend.rot_json = members(pjson);
+        has_pend = !same_cred(&pend, cur);
+    }
+    policy_cred_t pc;
+    char perr[300];
+    int pr = bsd_planner_bs_rotation(x->planner, cur->endpoint, &pc, perr, sizeof(perr));
+    if (pr < 0)
+        log_msg(BSD_LOG_WARN, "db.rotation.failed", "endpoint=\"%s\" error=\"%s\"", cur->endpoint, perr);
+    if (pr == 1) {
+        json_t *o = json_object();
+        der.endpoint = cur->endpoint;
+        der.bs_new = 1;
+        der.rotation = pc.rotation;
+        der.credential_version = d->credential_version;
+        char hex[2 * POLICY_CRED_BYTES_MAX + 1];
+        json_object_set_new(o, "rotation", json_integer(pc.rotation));
+        if (pc.kind == POLICY_CRED_PSK && pc.identity_len < sizeof(ident) &&
+            pc.secret_len <= CREDS_MAX_PSK_KEY) {
+            memcpy(ident, pc.identity, pc.identity_len);
+            ident[pc.identity_len] = 0;
+            der.kind = CREDS_PSK;
+            der.psk_identity = ident;
+            memcpy(der.key, pc.secret, pc.secret_len);
+            der.key_len = (uint8_t)pc.secret_len;
+            char sealed[DB_DEVICES_SEALED_HEX_MAX], mac[65];
+            if (!same_cred(&der, cur) &&
+                db_devices_seal_psk(x->sb, x->key, cur->endpoint, der.key, der.key_len, sealed, mac) != 0)
+                r = -EIO;
+            json_object_set_new(o, "kind", json_string("psk"));
+            json_object_set_new(o, "psk_identity", json_string(ident));
+            json_object_set_new(o, "psk_key", json_string(sealed));
+            json_object_set_new(o, "psk_key_mac", json_string(mac));
+        } else if (pc.kind == POLICY_CRED_RPK) {
+            der.kind = CREDS_RPK;
+            der.spki = pc.identity;
+            der.spki_len = (uint16_t)pc.identity_len;
+            for (size_t i = 0; i < pc.identity_len; i++)
+                snprintf(hex + 2 * i, 3, "%02x", pc.identity[i]);
+            json_object_set_new(o, "kind", json_string("rpk"));
+            json_object_set_new(o, "spki", json_string(hex));
+        }
+        djson = der.kind ? json_dumps(o, JSON_COMPACT) : NULL;
+        json_decref(o);
+        if (r == 0 && der.kind && !djson) r = -ENOMEM;
+        der.rot_json = djson ? members(djson) : NULL;
+        has_der = der.kind && !same_cred(&der, cur);
+        if (has_der && der.kind == CREDS_PSK && cur->kind == CREDS_PSK &&
+            strcmp(der.psk_identity, cur->psk_identity) == 0) {
+            /* DTLS picks the key by identity: two keys under one identity
+             * cannot both be accepted, so such a rotation is not started. */
+            has_der = 0;
+            x->conflicts++;
+            log_msg(BSD_LOG_WARN, "db.rotation.refused",
+                    "endpoint=\"%s\" reason=\"the new PSK identity equals the current one; a rotation must "
+                    "change the identity\"",
+                    cur->endpoint);
+        }
+    }
+    if (r == 0 && has_pend) {
+        int due = has_der && same_cred(&der, &pend);
+        r = queue_alias(x, &pend, due, 1);
+        has_der = has_der && !due;
+    }
+    if (r == 0 && has_der) r = queue_alias(x, &der, 1, 0);
+    free(pjson);
+    free(djson);
+    explicit_bzero(&pc, sizeof(pc));
+    explicit_bzero(&pend, sizeof(pend));
+    explicit_bzero(&der, sizeof(der));
+    if (r != 0)
+        snprintf(x->err, x->errcap, "device %s: bootstrap credential rotation: out of memory", cur->endpoint);
+    return r;
+}
+
+static int on_device(void *arg, const creds_device_t *in, const db_device_t *d)
 {
     dev_ctx_t *x = arg;
     const char *ep = d->endpoint;
@@ -166,6 +383,9 @@ static int on_device(void *arg, const creds_device_t *c, const db_device_t *d)
         x->skipped++; /* deny-listed: it cannot authenticate */
         return 0;
     }
+    creds_device_t cur = *in;
+    cur.credential_version = d->credential_version;
+    const creds_device_t *c = &cur;
     int r = creds_add(x->creds, c);
     if (r != 0) {
         snprintf(x->err, x->errcap, "device %s: %s", d->endpoint,
@@ -179,10 +399,13 @@ static int on_device(void *arg, const creds_device_t *c, const db_device_t *d)
         labels[i].value = d->labels[i].value;
     }
     if (bsd_planner_add_device(x->planner, d->endpoint, d->serial, labels, d->nlabels) != 0) {
+        explicit_bzero(&cur, sizeof(cur));
         snprintf(x->err, x->errcap, "out of memory");
         return -ENOMEM;
     }
-    return 0;
+    r = add_rotations(x, c, d);
+    explicit_bzero(&cur, sizeof(cur));
+    return r;
 }
 
 int dbload_gen(const bsd_config_t *cfg, creds_t **creds, bsd_planner_t **planner, char *err, size_t errcap)
@@ -233,18 +456,23 @@ int dbload_gen(const bsd_config_t *cfg, creds_t **creds, bsd_planner_t **planner
         goto out;
     }
     err[0] = 0;
-    dev_ctx_t x = {*creds, *planner, err, errcap, NULL, 0, 0};
+    dev_ctx_t x = {*creds, *planner, err, errcap, NULL, 0, 0, &sb, key, 0, 0, 0, NULL, 0, 0};
     if (load_deny(db, &x, *creds, err, errcap) != 0) {
         free_deny(&x);
         goto out;
     }
     int r = db_devices_load(db, &sb, on_device, &x);
+    if (r == 0) r = add_queued(&x);
+    free_queued(&x);
     free_deny(&x);
     if (r != 0) {
         if (!err[0]) snprintf(err, errcap, "%s: devices: %s", db_url(db), db_errmsg(db));
         goto out;
     }
     if (x.skipped) log_msg(BSD_LOG_INFO, "db.devices.denied", "count=%zu", x.skipped);
+    if (x.due || x.pending || x.conflicts)
+        log_msg(BSD_LOG_INFO, "db.rotations", "due=%zu written=%zu refused=%zu", x.due, x.pending,
+                x.conflicts);
     ok = 1;
 out:
     explicit_bzero(key, sizeof(key));

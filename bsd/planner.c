@@ -157,21 +157,50 @@ int bsd_planner_add_device(bsd_planner_t *p, const char *endpoint, const char *s
     return 0;
 }
 
-static int plan_policies(const bsd_planner_t *p, const creds_device_t *dev, bs_plan_t *out, char *err,
-                         size_t errcap)
+/* The policy-visible attributes of |endpoint| into |pd|; returns the selected policy or -1. */
+static int select_for(const bsd_planner_t *p, const char *endpoint, policy_device_t *pd)
 {
-    policy_device_t pd = {.endpoint = dev->endpoint};
+    memset(pd, 0, sizeof(*pd));
+    pd->endpoint = endpoint;
     if (p->cap) {
-        const pdev_t *d = find_slot(p->devs, p->cap, dev->endpoint);
+        const pdev_t *d = find_slot(p->devs, p->cap, endpoint);
         if (d->endpoint) {
-            pd.serial = d->serial;
-            pd.labels = d->labels;
-            pd.nlabels = d->nlabels;
+            pd->serial = d->serial;
+            pd->labels = d->labels;
+            pd->nlabels = d->nlabels;
         }
     }
-    int i = policy_select((const policy_t *const *)p->ps, p->nps, &pd, NULL);
+    int i = policy_select((const policy_t *const *)p->ps, p->nps, pd, NULL);
+    return i < 0 ? -1 : i;
+}
+
+int bsd_planner_bs_rotation(const bsd_planner_t *p, const char *endpoint, policy_cred_t *out, char *err,
+                            size_t errcap)
+{
+    if (errcap) err[0] = 0;
+    if (!p || p->kind != PLANNER_POLICY || !endpoint) return 0;
+    policy_device_t pd;
+    int i = select_for(p, endpoint, &pd);
+    if (i < 0) return 0;
+    policy_ctx_t ctx = {.version = p->versions[i], .flags = POLICY_CTX_ROTATE_BS};
+    memcpy(ctx.key, p->key, POLICY_KEY_LEN);
+    char msg[256];
+    int r = policy_bs_rotation(p->ps[i], &pd, &ctx, out, msg, sizeof(msg));
+    explicit_bzero(ctx.key, sizeof(ctx.key));
+    if (r < 0) {
+        snprintf(err, errcap, "policy %s v%u: %s", policy_name(p->ps[i]), (unsigned)p->versions[i], msg);
+        return -1;
+    }
+    return r;
+}
+
+static int plan_policies(const bsd_planner_t *p, const creds_device_t *dev, uint32_t flags, bs_plan_t *out,
+                         char *err, size_t errcap)
+{
+    policy_device_t pd;
+    int i = select_for(p, dev->endpoint, &pd);
     if (i < 0) return BSD_PLANNER_NONE;
-    policy_ctx_t ctx = {.version = p->versions[i], .flags = 0};
+    policy_ctx_t ctx = {.version = p->versions[i], .flags = flags};
     memcpy(ctx.key, p->key, POLICY_KEY_LEN);
     char msg[256];
     int r = policy_compile(p->ps[i], &pd, &ctx, out, msg, sizeof(msg));
@@ -183,12 +212,12 @@ static int plan_policies(const bsd_planner_t *p, const creds_device_t *dev, bs_p
     return 0;
 }
 
-int bsd_planner_plan(const bsd_planner_t *p, const creds_device_t *dev, bs_plan_t *out, char *err,
-                     size_t errcap)
+int bsd_planner_plan(const bsd_planner_t *p, const creds_device_t *dev, uint32_t flags, bs_plan_t *out,
+                     char *err, size_t errcap)
 {
     if (errcap) err[0] = 0;
     if (!p || !dev) return BSD_PLANNER_NONE;
-    if (p->kind == PLANNER_POLICY) return plan_policies(p, dev, out, err, errcap);
+    if (p->kind == PLANNER_POLICY) return plan_policies(p, dev, flags, out, err, errcap);
     const bs_planfile_plan_t *pp = bs_planfile_match(p->pf, dev->endpoint);
     if (!pp) return BSD_PLANNER_NONE;
     return bs_planfile_compile(pp, dev->endpoint, out, err, errcap) == 0 ? 0 : BSD_PLANNER_FAIL;

@@ -51,16 +51,28 @@ bsd_planner_t *bsd_planner_from_policies(policy_t **ps, const uint32_t *versions
 int bsd_planner_add_device(bsd_planner_t *p, const char *endpoint, const char *serial,
                            const policy_label_t *labels, size_t nlabels);
 
+/*
+ * The new bootstrap credential the policy selected for |endpoint| rotates
+ * to (policy_bs_rotation; |out| to be wiped after use). Returns 1, 0 when
+ * none (no policy, a plans file, or no `bootstrap.rotate`), or -1 when the
+ * derivation failed (message in |err|).
+ */
+int bsd_planner_bs_rotation(const bsd_planner_t *p, const char *endpoint, policy_cred_t *out, char *err,
+                            size_t errcap);
+
 /* Frees the planner and what it owns. NULL is fine. */
 void bsd_planner_free(bsd_planner_t *p);
 
 /*
  * Fills |out| (caller memory, fully overwritten) with the plan for device
- * |dev|. Returns 0, BSD_PLANNER_NONE, or BSD_PLANNER_FAIL with a message in
- * |err| (|errcap| bytes) that names the plan or policy and never a secret.
+ * |dev|. |flags| are POLICY_CTX_* bits for the policy compiler (a plans file
+ * ignores them): POLICY_CTX_ROTATE_BS when the device's new bootstrap
+ * credential is to be written. Returns 0, BSD_PLANNER_NONE, or
+ * BSD_PLANNER_FAIL with a message in |err| (|errcap| bytes) that names the
+ * plan or policy and never a secret.
  */
-int bsd_planner_plan(const bsd_planner_t *p, const creds_device_t *dev, bs_plan_t *out, char *err,
-                     size_t errcap);
+int bsd_planner_plan(const bsd_planner_t *p, const creds_device_t *dev, uint32_t flags, bs_plan_t *out,
+                     char *err, size_t errcap);
 
 /* A one-line description for logs: "plans file (3 plans)". */
 const char *bsd_planner_describe(const bsd_planner_t *p, char *buf, size_t cap);

@@ -30,8 +30,40 @@
 static const char SQL_INSERT[] =
     "INSERT INTO sessions (endpoint, outcome, started_at, duration_ms, record) "
     "SELECT j->>'endpoint', j->>'outcome', COALESCE((j->>'started')::timestamptz, now()), "
-    "LEAST(COALESCE((j->>'duration_ms')::bigint, 0), 2147483647)::integer, j "
+    "LEAST(COALESCE((j->>'duration_ms')::bigint, 0), 2147483647)::integer, "
+    "CASE WHEN j ? 'bs_rotation' THEN jsonb_set(j, '{bs_rotation}', (j->'bs_rotation') - 'psk_key' - "
+    "'psk_key_mac') "
+    "ELSE j END "
     "FROM (SELECT x::jsonb AS j FROM regexp_split_to_table($1, E'\\n') AS x WHERE x <> '') AS r";
+/*
+ * Bootstrap-credential rotation (migration 0005), for the records of $1
+ * that carry "bs_rotation". The credential_version a record names is the
+ * one its new credential was derived against: a device the operator changed
+ * since is left alone. "written": the device's next credential (bs_next);
+ * "used": it becomes the device's credential, audited. The newest record of
+ * a device wins within a batch.
+ */
+#define SQL_ROT_ROWS                                                                                         \
+    "WITH r AS (SELECT DISTINCT ON (j->>'endpoint') j->>'endpoint' AS ep, j->'bs_rotation' AS b, "           \
+    "j->>'started' AS at FROM (SELECT x::jsonb AS j FROM regexp_split_to_table($1, E'\\n') AS x "            \
+    "WHERE x LIKE '%\"bs_rotation\"%') AS l WHERE j->'bs_rotation'->>'state' = $2 "                          \
+    "ORDER BY j->>'endpoint', j->>'started' DESC) "
+static const char SQL_ROT_WRITTEN[] =
+    SQL_ROT_ROWS "UPDATE devices d SET bs_next = (r.b - 'state' - 'credential_version') || "
+                 "jsonb_build_object('written_at', r.at) FROM r WHERE d.endpoint = r.ep AND "
+                 "d.credential_version = (r.b->>'credential_version')::bigint";
+static const char SQL_ROT_USED[] = SQL_ROT_ROWS
+    ", u AS (UPDATE devices d SET kind = r.b->>'kind', "
+    "psk_identity = CASE WHEN r.b->>'kind' = 'psk' THEN r.b->>'psk_identity' END, "
+    "psk_key = CASE WHEN r.b->>'kind' = 'psk' THEN decode(r.b->>'psk_key', 'hex') END, "
+    "psk_key_mac = CASE WHEN r.b->>'kind' = 'psk' THEN decode(r.b->>'psk_key_mac', 'hex') END, "
+    "spki = CASE WHEN r.b->>'kind' = 'rpk' THEN decode(r.b->>'spki', 'hex') END, "
+    "x509_name_type = NULL, x509_name = NULL, fingerprint = NULL, nosec_allow = NULL, bs_next = NULL "
+    "FROM r WHERE d.endpoint = r.ep AND d.credential_version = (r.b->>'credential_version')::bigint "
+    "RETURNING d.endpoint, r.b) "
+    "INSERT INTO audit (actor, action, object, details) SELECT 'bsd', "
+    "'device.bootstrap_credential.rotated', 'device:' || endpoint, jsonb_strip_nulls(jsonb_build_object("
+    "'rotation', b->'rotation', 'kind', b->>'kind', 'psk_identity', b->>'psk_identity')) FROM u";
 static const char SQL_PROGRESS[] =
     "INSERT INTO spool_progress (worker, seq, off) VALUES ($1::int, $2::bigint, $3::bigint) "
     "ON CONFLICT (worker) DO UPDATE SET seq = EXCLUDED.seq, off = EXCLUDED.off, updated = now()";
@@ -136,6 +168,37 @@ static int simple(PGconn *c, const char *sql)
 }
 
 /*
+ * Applies the rotations in |text| inside the open transaction, behind a
+ * savepoint: a rotation the database refuses (say, the new PSK identity was
+ * given to another device meanwhile) is logged and skipped, and the records
+ * are stored all the same. Returns -1 only when the connection failed.
+ */
+static int rotations(recwriter_t *r, const char *text)
+{
+    if (simple(r->conn, "SAVEPOINT rotation") != 0) return -1;
+    const char *states[2] = {"used", "written"};
+    for (int i = 0; i < 2; i++) {
+        const char *p[2] = {text, states[i]};
+        PGresult *res =
+            PQexecParams(r->conn, i == 0 ? SQL_ROT_USED : SQL_ROT_WRITTEN, 2, NULL, p, NULL, NULL, 0);
+        int ok = exec_ok(res);
+        if (ok && i == 0 && strcmp(PQcmdTuples(res), "0") != 0)
+            log_msg(BSD_LOG_INFO, "records.rotation.completed", "devices=%s", PQcmdTuples(res));
+        if (!ok) {
+            char m[256];
+            snprintf(m, sizeof(m), "%s", PQresultErrorMessage(res));
+            m[strcspn(m, "\n")] = 0;
+            PQclear(res);
+            if (PQstatus(r->conn) != CONNECTION_OK) return -1;
+            log_msg(BSD_LOG_ERROR, "records.rotation.refused", "state=%s error=\"%s\"", states[i], m);
+            return simple(r->conn, "ROLLBACK TO SAVEPOINT rotation");
+        }
+        PQclear(res);
+    }
+    return simple(r->conn, "RELEASE SAVEPOINT rotation");
+}
+
+/*
  * Stores |text| (complete lines) and moves worker |w| to |end| in one
  * transaction. Returns 0, -1 on a connection or server failure (retry
  * later), -2 when the data itself was refused (a damaged line).
@@ -154,6 +217,7 @@ static int store(recwriter_t *r, unsigned w, const char *text, const spool_pos_t
     const char *state = ok ? NULL : PQresultErrorField(res, PG_DIAG_SQLSTATE);
     int data_error = state && strncmp(state, "22", 2) == 0; /* data exception: a bad line */
     PQclear(res);
+    if (ok && strstr(text, "\"bs_rotation\"")) ok = rotations(r, text) == 0;
     if (ok) {
         res = PQexecParams(r->conn, SQL_PROGRESS, 3, NULL, pp, NULL, NULL, 0);
         ok = exec_ok(res);

@@ -22,6 +22,11 @@ typedef struct server_sess {
     uint64_t bs_started;                   /* ms */
     struct server_sess *ep_next;           /* per-worker endpoint index chain */
     uint64_t epoch;                        /* this bootstrap's entry in the shared epoch table */
+    /* Bootstrap-credential rotation: 1 this session writes the device's new
+     * credential, 2 the device authenticated with it; rot_json holds the
+     * record's members for it (no plaintext secret), or NULL. */
+    uint8_t rot_state;
+    char *rot_json;
 } server_sess_t;
 
 #endif

@@ -31,20 +31,10 @@ KEY=00112233445566778899aabbccddeeff
 "$BSCTL" device import "$T_WORK/devices.csv"
 "$BSCTL" policy apply "$root/examples/policies/minimal.yaml" >/dev/null
 port=$(t_free_port)
-cat >"$T_WORK/bsd.conf" <<EOF
-listen = 127.0.0.1:$port
-workers = 1
-user = ""
-log_level = warn
-db_url = "$T_DB_URL"
-secret_keys_file = $T_WORK/keys
-records_spool = $T_WORK/spool
-dtls.psk = true
-dtls.rpk = false
-dtls.x509 = false
-dtls.handshake_rate = 0
-bootstrap.max_per_device = 0
-EOF
+{
+    t_db_conf "$port" 1 warn
+    echo "bootstrap.max_per_device = 0"
+} >"$T_WORK/bsd.conf"
 t_start_daemon "$T_WORK/bsd.conf"
 pid=$T_DAEMON_PID
 echo "== PSK, database mode, $n devices, 200 in flight, pct 112"

@@ -72,6 +72,21 @@ typedef struct db_device {
     char created[40];             /* timestamps as PostgreSQL prints them */
     char updated[40];
     unsigned psk_key_id; /* keyring id that sealed the PSK key (0: none) */
+    /* The new bootstrap credential a session wrote and the device has not
+     * used yet (devices.bs_next, migration 0005); read-only here. */
+    struct {
+        bool has;
+        bool invalid;      /* stored but unreadable: ignored (logged by the loader) */
+        int kind;          /* DEVFILE_PSK or DEVFILE_RPK */
+        unsigned rotation; /* the policy's rotation counter */
+        char psk_identity[DB_DEVICE_IDENTITY_MAX + 1];
+        uint8_t psk_key[DB_DEVICE_PSK_KEY_MAX]; /* SECRET; opened only on loads */
+        size_t psk_key_len;
+        uint8_t spki[DB_DEVICE_SPKI_MAX];
+        size_t spki_len;
+        char written_at[40];
+        char json[1400]; /* the stored object (sealed key, no plaintext secret) */
+    } bs_next;
     /* bookkeeping */
     unsigned given;     /* bit (1u << DB_F_*) for each field given */
     unsigned line, col; /* where the row starts in an import file */

@@ -37,13 +37,13 @@ static const char *const dev_name_types[] = {"cn", "san_dns", "san_uri", "san_em
 static const char dev_insert_cols[] =
     "INSERT INTO devices (endpoint, kind, labels, serial, psk_identity, psk_key,"
     " spki, x509_name_type, x509_name, fingerprint, nosec_allow, psk_key_mac) VALUES ";
-static const char *const dev_casts[DEV_NCOLS] = {"text",  "text", "jsonb", "text",  "text",  "bytea",
+static const char *const dev_casts[DEV_NCOLS] = {"text",  "text", "jsonb", "text",  "text",   "bytea",
                                                  "bytea", "text", "text",  "bytea", "cidr[]", "bytea"};
 
 static const char dev_select[] =
     "SELECT endpoint, kind, labels::text, serial, psk_identity, psk_key, spki,"
     " x509_name_type, x509_name, fingerprint, nosec_allow::text, credential_version,"
-    " created_at::text, updated_at::text FROM devices";
+    " created_at::text, updated_at::text, bs_next::text FROM devices";
 
 /* ---- parameter strings ---------------------------------------------------------- */
 
@@ -103,15 +103,44 @@ static char *dev_labels_json(const db_device_t *d)
  * equal MACs (migration 0003), so the unique index finds a shared key that
  * the randomly sealed column cannot show.
  */
-static int dev_key_mac(const uint8_t mkey[DB_CREDENTIAL_KEY_LEN], const uint8_t *key, size_t len, uint8_t out[32])
+static int dev_key_mac(const uint8_t mkey[DB_CREDENTIAL_KEY_LEN], const uint8_t *key, size_t len,
+                       uint8_t out[32])
 {
     static const char label[] = "lwm2m-bsd devices.psk_key_mac";
     Hmac h;
-    int ok = wc_HmacInit(&h, NULL, INVALID_DEVID) == 0 && wc_HmacSetKey(&h, WC_SHA256, mkey, DB_CREDENTIAL_KEY_LEN) == 0 &&
-             wc_HmacUpdate(&h, (const byte *)label, sizeof label) == 0 && wc_HmacUpdate(&h, key, (word32)len) == 0 &&
-             wc_HmacFinal(&h, out) == 0;
+    int ok = wc_HmacInit(&h, NULL, INVALID_DEVID) == 0 &&
+             wc_HmacSetKey(&h, WC_SHA256, mkey, DB_CREDENTIAL_KEY_LEN) == 0 &&
+             wc_HmacUpdate(&h, (const byte *)label, sizeof label) == 0 &&
+             wc_HmacUpdate(&h, key, (word32)len) == 0 && wc_HmacFinal(&h, out) == 0;
     wc_HmacFree(&h);
     return ok ? 0 : -EIO;
+}
+
+static void dev_tohex(const uint8_t *p, size_t n, char *out)
+{
+    static const char hx[] = "0123456789abcdef";
+    for (size_t i = 0; i < n; i++) {
+        out[2 * i] = hx[p[i] >> 4];
+        out[2 * i + 1] = hx[p[i] & 15];
+    }
+    out[2 * n] = 0;
+}
+
+int db_devices_seal_psk(db_secretbox_t *sb, const uint8_t mkey[DB_CREDENTIAL_KEY_LEN], const char *endpoint,
+                        const uint8_t *key, size_t len, char sealed_hex[DB_DEVICES_SEALED_HEX_MAX],
+                        char mac_hex[65])
+{
+    uint8_t ad[DB_SECRETBOX_AD_MAX], sealed[DB_DEVICE_PSK_KEY_MAX + DB_SECRETBOX_OVERHEAD], mac[32];
+    if (len == 0 || len > DB_DEVICE_PSK_KEY_MAX) return -EINVAL;
+    int adlen = db_secretbox_ad(ad, sizeof ad, "devices.psk_key", endpoint);
+    if (adlen < 0) return adlen;
+    size_t slen;
+    int r = db_secretbox_seal(sb, ad, (size_t)adlen, key, len, sealed, sizeof sealed, &slen);
+    if (r < 0) return r;
+    if (dev_key_mac(mkey, key, len, mac) < 0) return -EIO;
+    dev_tohex(sealed, slen, sealed_hex);
+    dev_tohex(mac, sizeof mac, mac_hex);
+    return 0;
 }
 
 /* Builds the INSERT parameters of |d| (sealing its key, with |mkey| for its
@@ -349,6 +378,72 @@ static long dev_bytea(const char *s, uint8_t *out, size_t cap)
     return (long)(n / 2);
 }
 
+/* Hex (no "\\x") into |out|; the byte count or -1. */
+static long dev_hex(const char *s, uint8_t *out, size_t cap)
+{
+    size_t n = s ? strlen(s) : 0;
+    if (!s || n % 2 || n / 2 > cap) return -1;
+    for (size_t i = 0; i < n; i++)
+        if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f'))) return -1;
+    for (size_t i = 0; i < n / 2; i++) {
+        unsigned v;
+        sscanf(s + 2 * i, "%2x", &v);
+        out[i] = (uint8_t)v;
+    }
+    return (long)(n / 2);
+}
+
+/* Reads devices.bs_next (|text|, jsonb as text) into d->bs_next, opening
+ * the sealed key when |sb| is given. */
+static int dev_bs_next(const db_secretbox_t *sb, const char *ep, const char *text, db_device_t *d)
+{
+    json_t *o = json_loads(text, 0, NULL);
+    const char *kind = json_string_value(json_object_get(o, "kind"));
+    json_int_t rot = json_integer_value(json_object_get(o, "rotation"));
+    int r = 0;
+    if (!o || !kind || rot < 0 || rot > 0xffffffffLL || strlen(text) >= sizeof d->bs_next.json) r = -EIO;
+    if (r == 0 && strcmp(kind, "psk") == 0) {
+        const char *id = json_string_value(json_object_get(o, "psk_identity"));
+        uint8_t sealed[DB_DEVICE_PSK_KEY_MAX + DB_SECRETBOX_OVERHEAD];
+        long n = dev_hex(json_string_value(json_object_get(o, "psk_key")), sealed, sizeof sealed);
+        if (!id || !id[0] || strlen(id) > DB_DEVICE_IDENTITY_MAX || n < 0) {
+            r = -EIO;
+        } else {
+            d->bs_next.kind = DEVFILE_PSK;
+            snprintf(d->bs_next.psk_identity, sizeof d->bs_next.psk_identity, "%s", id);
+            if (sb != NULL) {
+                uint8_t ad[DB_SECRETBOX_AD_MAX];
+                int adlen = db_secretbox_ad(ad, sizeof ad, "devices.psk_key", ep);
+                r = adlen < 0
+                        ? adlen
+                        : db_secretbox_open(sb, ad, (size_t)adlen, sealed, (size_t)n, d->bs_next.psk_key,
+                                            sizeof d->bs_next.psk_key, &d->bs_next.psk_key_len);
+                if (r < 0) {
+                    json_decref(o);
+                    return r;
+                }
+            }
+        }
+    } else if (r == 0 && strcmp(kind, "rpk") == 0) {
+        long n =
+            dev_hex(json_string_value(json_object_get(o, "spki")), d->bs_next.spki, sizeof d->bs_next.spki);
+        if (n <= 0) r = -EIO;
+        d->bs_next.kind = DEVFILE_RPK;
+        d->bs_next.spki_len = n > 0 ? (size_t)n : 0;
+    } else {
+        r = -EIO;
+    }
+    if (r == 0) {
+        d->bs_next.has = true;
+        d->bs_next.rotation = (unsigned)rot;
+        const char *w = json_string_value(json_object_get(o, "written_at"));
+        snprintf(d->bs_next.written_at, sizeof d->bs_next.written_at, "%s", w ? w : "");
+        snprintf(d->bs_next.json, sizeof d->bs_next.json, "%s", text);
+    }
+    json_decref(o);
+    return r;
+}
+
 /*
  * Fills |d| from row |i| of |res| (columns of dev_select). Opens the PSK key
  * when |sb| is given. Returns 0, -EBADMSG, -ENOKEY or -EIO (db_errmsg set).
@@ -408,6 +503,11 @@ static int dev_from_row(db_t *db, const db_secretbox_t *sb, const PGresult *res,
     d->credential_version = atoll(PQgetvalue(res, i, 11));
     snprintf(d->created, sizeof d->created, "%s", PQgetvalue(res, i, 12));
     snprintf(d->updated, sizeof d->updated, "%s", PQgetvalue(res, i, 13));
+    /* A damaged bs_next costs the device its rotation, never the load. */
+    if (!PQgetisnull(res, i, 14) && dev_bs_next(sb, ep, PQgetvalue(res, i, 14), d) < 0) {
+        memset(&d->bs_next, 0, sizeof d->bs_next);
+        d->bs_next.invalid = true;
+    }
     if (!PQgetisnull(res, i, 5)) {
         uint8_t sealed[DB_DEVICE_PSK_KEY_MAX + DB_SECRETBOX_OVERHEAD];
         long n = dev_bytea(PQgetvalue(res, i, 5), sealed, sizeof sealed);
@@ -617,8 +717,8 @@ struct db_devices_import {
     struct dev_row rows[DB_DEVICES_BATCH]; /* queued rows */
     size_t nrows;
     size_t imported, refused;
-    char *sql;      /* INSERT text for a full batch */
-    const char **p; /* parameter pointers, DB_DEVICES_BATCH * DEV_NCOLS */
+    char *sql;                           /* INSERT text for a full batch */
+    const char **p;                      /* parameter pointers, DB_DEVICES_BATCH * DEV_NCOLS */
     uint8_t mkey[DB_CREDENTIAL_KEY_LEN]; /* PSK key MACs (fetched with the first PSK row) */
     bool have_mkey;
 };

@@ -19,6 +19,7 @@
 
 #include "bsd/db/db.h"
 #include "bsd/db/db_device.h"
+#include "bsd/db/db_settings.h"
 #include "bsd/db/devimport.h"
 #include "bsd/db/secretbox.h"
 #include "bsd/transport/creds.h"
@@ -87,6 +88,18 @@ int db_devices_load(db_t *db, const db_secretbox_t *sb, db_devices_creds_fn fn, 
 
 /* db_devices_count stores the number of devices in *n. Returns 0 or -EIO. */
 int db_devices_count(db_t *db, long long *n);
+
+/*
+ * Seals PSK |key| (|len| bytes) of |endpoint| exactly as devices.psk_key
+ * holds it and computes its devices.psk_key_mac under |mkey|, both as
+ * lowercase hex: the form in which a new bootstrap credential travels in a
+ * session record to the record writer (migration 0005). Returns 0 or a
+ * negative errno.
+ */
+#define DB_DEVICES_SEALED_HEX_MAX (2 * (64 + 30) + 1)
+int db_devices_seal_psk(db_secretbox_t *sb, const uint8_t mkey[DB_CREDENTIAL_KEY_LEN], const char *endpoint,
+                        const uint8_t *key, size_t len, char sealed_hex[DB_DEVICES_SEALED_HEX_MAX],
+                        char mac_hex[65]);
 
 /* ---- bulk import ----------------------------------------------------------- */
 

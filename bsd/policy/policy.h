@@ -182,6 +182,15 @@ typedef struct policy_cred {
 int policy_export_creds(const policy_t *p, const policy_device_t *dev, const policy_ctx_t *ctx,
                         policy_cred_t *out, size_t cap, char *err, size_t errcap);
 
+/*
+ * The new Bootstrap-Server credential `bootstrap.rotate` gives |dev| (the
+ * one policy_compile writes with POLICY_CTX_ROTATE_BS), into |out| (wipe it
+ * after use). Returns 1 when the policy rotates, 0 when it does not, or an
+ * error of policy_compile().
+ */
+int policy_bs_rotation(const policy_t *p, const policy_device_t *dev, const policy_ctx_t *ctx,
+                       policy_cred_t *out, char *err, size_t errcap);
+
 /* The client state a dry run simulates. */
 typedef struct policy_client {
     const char *discover; /* link-format answer to Discover; NULL = POLICY_CLIENT_FRESH */

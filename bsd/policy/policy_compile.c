@@ -523,6 +523,29 @@ static int put_cred(cctx_t *c, policy_cred_t *out, size_t cap, size_t *n, policy
     return 0;
 }
 
+int policy_bs_rotation(const policy_t *p, const policy_device_t *dev, const policy_ctx_t *ctx,
+                       policy_cred_t *out, char *err, size_t errcap)
+{
+    cctx_t c = {p, dev, ctx, NULL, err, errcap};
+    if (err && errcap) err[0] = 0;
+    int r = check_args(&c);
+    if (r) return r;
+    if (!out) return POLICY_ERR_ARG;
+    if (!p->bs.rotate) return 0;
+    acct_cred_t ac;
+    size_t n = 0;
+    if ((r = bs_cred(&c, &ac)) == 0)
+        r = put_cred(&c, out, 1, &n, p->bs.mode == POL_MODE_PSK ? POLICY_CRED_PSK : POLICY_CRED_RPK, 0,
+                     p->bs.rotation, &ac);
+    pol_wipe(&ac, sizeof ac);
+    if (r) {
+        pol_wipe(out, sizeof *out);
+        return r;
+    }
+    out->bootstrap = 1;
+    return 1;
+}
+
 int policy_export_creds(const policy_t *p, const policy_device_t *dev, const policy_ctx_t *ctx,
                         policy_cred_t *out, size_t cap, char *err, size_t errcap)
 {

@@ -24,6 +24,7 @@ typedef struct slot {
 struct creds {
     creds_device_t *devs;
     size_t ndevs, capdevs;
+    size_t naliases; /* entries that are new credentials (bs_new) */
     slot_t *slots;
     size_t nslots, used;  /* nslots is a power of two */
     creds_prefix_t *deny; /* deny-listed source prefixes */
@@ -46,6 +47,7 @@ static int key_of(const creds_device_t *d, int kind, const void **p, size_t *n)
 {
     switch (kind) {
     case IDX_EP:
+        if (d->bs_new) return 0; /* a new credential is found by its key, never by endpoint */
         *p = d->endpoint;
         *n = strlen(d->endpoint);
         return 1;
@@ -160,6 +162,7 @@ static void dev_clear(creds_device_t *d)
     free(d->psk_identity);
     free(d->spki);
     free(d->x509_name);
+    free(d->rot_json);
     /* explicit_bzero survives dead-store elimination: keys must not linger. */
     explicit_bzero(d, sizeof(*d));
 }
@@ -223,13 +226,16 @@ int creds_add(creds_t *c, const creds_device_t *in)
     d->psk_identity = in->kind == CREDS_PSK ? dup_str(in->psk_identity, CREDS_MAX_PSK_IDENTITY) : NULL;
     d->x509_name = in->kind == CREDS_X509 && in->x509_name ? dup_str(in->x509_name, CREDS_MAX_CN) : NULL;
     d->spki = NULL;
+    d->rot_json = in->bs_new && in->rot_json ? strdup(in->rot_json) : NULL;
+    d->naliases = 0;
+    d->rotate_due = 0;
     if (in->kind == CREDS_RPK) {
         d->spki = malloc(in->spki_len);
         if (d->spki) memcpy(d->spki, in->spki, in->spki_len);
     }
     int bad = !d->endpoint || (in->kind == CREDS_PSK && !d->psk_identity) ||
               (in->kind == CREDS_X509 && in->x509_name && !d->x509_name) ||
-              (in->kind == CREDS_RPK && !d->spki);
+              (in->kind == CREDS_RPK && !d->spki) || (in->bs_new && in->rot_json && !d->rot_json);
     if (bad) {
         dev_clear(d);
         return CREDS_ERR_INVALID;
@@ -270,9 +276,35 @@ int creds_add(creds_t *c, const creds_device_t *in)
     return 0;
 }
 
+int creds_add_alias(creds_t *c, const creds_device_t *in, int due)
+{
+    if (!c || !in || !in->endpoint || !in->bs_new || (in->kind != CREDS_PSK && in->kind != CREDS_RPK))
+        return CREDS_ERR_INVALID;
+    const creds_device_t *dev = creds_find_endpoint(c, in->endpoint, strlen(in->endpoint));
+    if (!dev) return CREDS_ERR_INVALID;
+    size_t di = (size_t)(dev - c->devs);
+    if (dev->naliases >= sizeof(dev->aliases) / sizeof(dev->aliases[0])) return CREDS_ERR_DUPLICATE;
+    int r = creds_add(c, in);
+    if (r) return r;
+    creds_device_t *d = &c->devs[di]; /* creds_add may have moved the array */
+    if (due) {
+        d->rotate_due = 1;
+        d->due = d->naliases;
+    }
+    d->aliases[d->naliases++] = (uint32_t)(c->ndevs - 1);
+    c->naliases++;
+    return 0;
+}
+
+const creds_device_t *creds_alias(const creds_t *c, const creds_device_t *d, unsigned k)
+{
+    if (!c || !d || k >= d->naliases || d->aliases[k] >= c->ndevs) return NULL;
+    return &c->devs[d->aliases[k]];
+}
+
 size_t creds_count(const creds_t *c)
 {
-    return c ? c->ndevs : 0;
+    return c ? c->ndevs - c->naliases : 0;
 }
 
 const creds_device_t *creds_find_endpoint(const creds_t *c, const char *ep, size_t len)

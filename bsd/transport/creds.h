@@ -56,6 +56,18 @@ typedef struct creds_device {
     uint8_t has_fingerprint;
     creds_prefix_t prefixes[CREDS_MAX_PREFIXES]; /* NoSec allowed sources */
     uint8_t nprefixes;
+    /* Rotation of the bootstrap credential (policy `bootstrap.rotate`). A new
+     * credential is an extra entry of the same device (bs_new), found by its
+     * PSK identity or key but never by endpoint; the device's own entry lists
+     * it. Both are accepted until the new one has been used. */
+    uint8_t bs_new;               /* this entry is a new credential of its device */
+    uint8_t rotate_due;           /* device entry: write aliases[due] in the next bootstrap */
+    uint8_t naliases;             /* device entry: its new credentials */
+    uint8_t due;                  /* index into aliases */
+    uint32_t aliases[2];          /* entries (bs_new) */
+    uint32_t rotation;            /* bs_new: the policy's rotation counter */
+    long long credential_version; /* the device record's, when loaded from PostgreSQL */
+    char *rot_json; /* bs_new: JSON members describing it for the record (no plaintext secret) */
 } creds_device_t;
 
 typedef struct creds creds_t;
@@ -84,6 +96,19 @@ int creds_add(creds_t *c, const creds_device_t *d);
 
 /* Number of devices in the store. */
 size_t creds_count(const creds_t *c);
+
+/*
+ * Adds |in| (kind PSK or RPK, bs_new set, rot_json copied) as a new
+ * bootstrap credential of the device already added under in->endpoint.
+ * With |due| the device's next bootstrap writes it (rotate_due). Returns 0,
+ * CREDS_ERR_DUPLICATE (the identity or key is taken, or the device has two
+ * already), CREDS_ERR_INVALID (no such device, wrong kind) or
+ * CREDS_ERR_NOMEM.
+ */
+int creds_add_alias(creds_t *c, const creds_device_t *in, int due);
+
+/* The |k|-th new credential of device entry |d|, or NULL. */
+const creds_device_t *creds_alias(const creds_t *c, const creds_device_t *d, unsigned k);
 
 /* Lookups; each returns NULL when nothing matches. */
 const creds_device_t *creds_find_endpoint(const creds_t *c, const char *ep, size_t len);

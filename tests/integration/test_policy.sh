@@ -56,20 +56,10 @@ done
 # ---- apply, dry run, bootstrap ---------------------------------------------
 check "factory policy applied as version 1" sh -c '"$1" policy apply "$2" | grep -q "stored version 1 (active)"' \
     _ "$BSCTL" "$BSD_SRCDIR/examples/policies/factory.yaml"
-cat >"$T_WORK/bsd.conf" <<EOF
-listen = 127.0.0.1:$port
-workers = 2
-user = ""
-log_level = info
-db_url = "$T_DB_URL"
-secret_keys_file = $T_WORK/keys
-records_spool = $T_WORK/spool
-dtls.psk = true
-dtls.rpk = false
-dtls.x509 = false
-dtls.handshake_rate = 0
-bootstrap.max_per_device = 4
-EOF
+{
+    t_db_conf "$port" 2 info
+    echo "bootstrap.max_per_device = 4"
+} >"$T_WORK/bsd.conf"
 t_start_daemon "$T_WORK/bsd.conf" || { fail "daemon starts with db_url"; t_done; exit 1; }
 pass "daemon starts with db_url"
 check "... loaded 63 devices from PostgreSQL" log_has 'event=daemon.ready .*devices=63'

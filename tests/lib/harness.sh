@@ -174,6 +174,24 @@ t_pg_start() {
 t_pg_stop() { bash "$BSD_SRCDIR/scripts/pg-cluster.sh" stop "$T_WORK/pg" >/dev/null 2>&1 || true; }
 
 # t_secret_keys: writes a fresh keyring (one key, id 1) to $T_WORK/keys (0600).
+# t_db_conf PORT WORKERS LOG_LEVEL: prints a PSK-only daemon configuration
+# in database mode (the private cluster, $T_WORK/keys, records spooled in
+# $T_WORK/spool); callers append their own lines.
+t_db_conf() {
+    cat <<EOF
+listen = 127.0.0.1:$1
+workers = $2
+user = ""
+log_level = $3
+db_url = "$T_DB_URL"
+secret_keys_file = $T_WORK/keys
+records_spool = $T_WORK/spool
+dtls.psk = true
+dtls.rpk = false
+dtls.x509 = false
+dtls.handshake_rate = 0
+EOF
+}
 t_secret_keys() {
     (umask 077 && echo "1 $(od -An -tx1 -N32 /dev/urandom | tr -d ' \n')" >"$T_WORK/keys")
 }

@@ -178,6 +178,47 @@ static struct sockaddr_storage v6(const char *a)
 }
 
 /* The deny-list of source prefixes: v4, v6, IPv4-mapped, bounds. */
+/* A new bootstrap credential: found by its identity, never by endpoint. */
+START_TEST(rotation_aliases)
+{
+    creds_t *c = creds_new(2);
+    creds_device_t a = psk_dev("ep-a", "id-a", 1), b = psk_dev("ep-b", "id-b", 2);
+    ck_assert_int_eq(creds_add(c, &a), 0);
+    ck_assert_int_eq(creds_add(c, &b), 0);
+    creds_device_t n = psk_dev("ep-a", "id-a-r1", 9);
+    n.bs_new = 1;
+    n.rotation = 1;
+    n.rot_json = "\"rotation\":1";
+    ck_assert_int_eq(creds_add_alias(c, &n, 1), 0);
+    ck_assert_uint_eq(creds_count(c), 2); /* devices, not credentials */
+    const creds_device_t *dev = creds_find_endpoint(c, "ep-a", 4);
+    ck_assert_ptr_nonnull(dev);
+    ck_assert(!dev->bs_new && dev->rotate_due && dev->naliases == 1);
+    const creds_device_t *al = creds_find_psk(c, "id-a-r1", 7);
+    ck_assert_ptr_eq(al, creds_alias(c, dev, dev->due));
+    ck_assert(al->bs_new && strcmp(al->endpoint, "ep-a") == 0 && al->key[0] == 9);
+    ck_assert_str_eq(al->rot_json, "\"rotation\":1");
+    ck_assert_ptr_eq(creds_find_psk(c, "id-a", 4), dev); /* the old one still works */
+    ck_assert_ptr_null(creds_alias(c, dev, 1));
+    /* taken identities, unknown devices and other kinds are refused */
+    creds_device_t t = psk_dev("ep-a", "id-b", 3);
+    t.bs_new = 1;
+    ck_assert_int_eq(creds_add_alias(c, &t, 0), CREDS_ERR_DUPLICATE);
+    t = psk_dev("ep-zz", "id-zz", 3);
+    t.bs_new = 1;
+    ck_assert_int_eq(creds_add_alias(c, &t, 0), CREDS_ERR_INVALID);
+    t = psk_dev("ep-b", "id-b2", 3);
+    ck_assert_int_eq(creds_add_alias(c, &t, 0), CREDS_ERR_INVALID); /* bs_new not set */
+    t.bs_new = 1;
+    ck_assert_int_eq(creds_add_alias(c, &t, 0), 0);
+    dev = creds_find_endpoint(c, "ep-b", 4);
+    ck_assert(!dev->rotate_due && dev->naliases == 1);
+    /* the store grew past its first capacity: indices still resolve */
+    ck_assert_str_eq(creds_alias(c, dev, 0)->psk_identity, "id-b2");
+    creds_free(c);
+}
+END_TEST
+
 START_TEST(deny_sources)
 {
     creds_t *c = creds_new(4);
@@ -254,6 +295,7 @@ int main(void)
     tcase_add_test(tc, duplicates_rejected_and_rolled_back);
     tcase_add_test(tc, invalid_records);
     tcase_add_test(tc, deny_sources);
+    tcase_add_test(tc, rotation_aliases);
     tcase_add_test(tc, rpk_and_x509);
     tcase_add_test(tc, nosec_prefixes);
     suite_add_tcase(s, tc);

@@ -346,6 +346,15 @@ static json_t *dev_json(const db_device_t *d, bool reveal, bool full)
     json_object_set_new(o, "credential_version", json_integer(d->credential_version));
     json_object_set_new(o, "created", json_string(d->created));
     json_object_set_new(o, "updated", json_string(d->updated));
+    if (d->bs_next.has) { /* a new bootstrap credential written, not used yet */
+        json_t *n = json_object();
+        json_object_set_new(n, "rotation", json_integer(d->bs_next.rotation));
+        json_object_set_new(n, "kind", json_string(devfile_kind_name(d->bs_next.kind)));
+        if (d->bs_next.kind == DEVFILE_PSK)
+            json_object_set_new(n, "psk_identity", json_string(d->bs_next.psk_identity));
+        json_object_set_new(n, "written_at", json_string(d->bs_next.written_at));
+        json_object_set_new(o, "bootstrap_credential_written", n);
+    }
     return o;
 }
 
@@ -450,6 +459,13 @@ static int dev_show(bsctl_t *ctl, int argc, char **argv)
         printf("credential_version: %lld\n", d->credential_version);
         printf("created:            %s\n", d->created);
         printf("updated:            %s\n", d->updated);
+        if (d->bs_next.has)
+            printf("rotation written:   %s %s (rotation %u, %s); accepted with the current one until used\n",
+                   devfile_kind_name(d->bs_next.kind),
+                   d->bs_next.kind == DEVFILE_PSK ? d->bs_next.psk_identity : "key", d->bs_next.rotation,
+                   d->bs_next.written_at);
+        else if (d->bs_next.invalid)
+            printf("rotation written:   unreadable (ignored)\n");
     }
     db_device_clear(d);
     free(d);

@@ -367,7 +367,7 @@ static int load_device(bsctl_t *ctl, const char *ep, devview_t *v)
 {
     v->d = calloc(1, sizeof(*v->d));
     if (!v->d) return BSCTL_FAIL;
-    if (db_devices_get(ctl->db, NULL, ep, v->d) != 0) {
+    if (db_devices_get(ctl->db, &ctl->sb, ep, v->d) != 0) {
         bsctl_err("device %s: %s", ep, db_errmsg(ctl->db));
         return BSCTL_FAIL;
     }
@@ -449,6 +449,23 @@ static int prepare(bsctl_t *ctl, const pol_opts_t *o, prep_t *x)
     return 0;
 }
 
+/* Whether the selected policy rotates the device to a credential it does not hold. */
+static int rotation_due(prep_t *x)
+{
+    policy_cred_t pc;
+    char err[POLICY_ERR_MAX];
+    if (policy_bs_rotation(x->p, &x->v.pd, &x->ctx, &pc, err, sizeof(err)) != 1) return 0;
+    const db_device_t *d = x->v.d;
+    int same = pc.kind == POLICY_CRED_PSK
+                   ? d->kind == DEVFILE_PSK && strlen(d->psk_identity) == pc.identity_len &&
+                         memcmp(d->psk_identity, pc.identity, pc.identity_len) == 0 &&
+                         d->psk_key_len == pc.secret_len && memcmp(d->psk_key, pc.secret, pc.secret_len) == 0
+                   : d->kind == DEVFILE_RPK && d->spki_len == pc.identity_len &&
+                         memcmp(d->spki, pc.identity, pc.identity_len) == 0;
+    explicit_bzero(&pc, sizeof(pc));
+    return !same;
+}
+
 /*
  * The Discover answer recorded with the device's last session that had one
  * (malloc'ed), and that session's payload format into |*pct| unless set; NULL
@@ -494,6 +511,12 @@ static int cmd_plan(bsctl_t *ctl, int argc, char **argv)
         /* Default: the client as its last recorded session found it. */
         disc = last_discover(ctl, o.device, &o.pct);
         state = disc ? "last_session" : "fresh";
+    }
+    /* A rotation is written while the device still uses another credential
+     * (what the daemon does for a session with its current credential). */
+    if (r == 0 && rotation_due(&x)) {
+        x.ctx.flags |= POLICY_CTX_ROTATE_BS;
+        fprintf(stderr, "bsctl: bootstrap credential rotation due: the plan writes the new credential\n");
     }
     bs_plan_t *plan = r == 0 ? malloc(sizeof(*plan)) : NULL;
     if (r == 0 && plan) {
