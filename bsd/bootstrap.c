@@ -18,6 +18,7 @@
 #include <wolfssl/wolfcrypt/sha256.h>
 
 #include "bsd/lwm2m/bs_session.h"
+#include "bsd/metrics.h"
 #include "bsd/planner.h"
 #include "bsd/recwriter.h"
 #include "bsd/spool.h"
@@ -166,6 +167,7 @@ static void write_record(server_t *srv, server_sess_t *ss, const worker_peer_t *
             "endpoint=%s cred=%s peer=%s outcome=%s steps=%zu duration_ms=%llu", epq,
             creds_kind_name(ss->kind), a, bs_outcome_name(ss->bs->outcome), ss->bs->nsteps,
             (unsigned long long)(now - ss->bs_started));
+    metrics_session_done(bs_outcome_name(ss->bs->outcome), now - ss->bs_started);
     if (srv->records_fd < 0 && !srv->spool) return;
     if (bs_session_record_json(ss->bs, rec, sizeof(rec)) < 0)
         snprintf(rec, sizeof(rec), "{\"outcome\":\"%s\"}", bs_outcome_name(ss->bs->outcome));
@@ -361,13 +363,14 @@ static int refuse_allowed(uint64_t now)
 static void refuse(server_t *srv, const worker_peer_t *peer, uint64_t now, const char *why, const char *ep,
                    size_t eplen, const char *bound)
 {
-    if (!refuse_allowed(now)) return;
     static const char *const unauthorized[] = {"ep_missing_rpk",       "ep_missing_nosec",
                                                "ep_identity_mismatch", "unknown_device",
                                                "nosec_not_allowed",    "nosec_source_not_allowed"};
     const char *outcome = "rejected";
     for (size_t i = 0; i < sizeof(unauthorized) / sizeof(unauthorized[0]); i++)
         if (strcmp(why, unauthorized[i]) == 0) outcome = "unauthorized";
+    metrics_session_done(outcome, 0); /* counted even when the log and record are suppressed */
+    if (!refuse_allowed(now)) return;
     int is_ep = strcmp(why, "bad_query") != 0 && strcmp(why, "bad_pct") != 0 &&
                 strcmp(why, "unsupported_pct") != 0 && strcmp(why, "plan_compile_failed") != 0;
     char a[64], q[LOG_QUOTE_SIZE(64)], bq[LOG_QUOTE_SIZE(64)];

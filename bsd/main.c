@@ -3,10 +3,12 @@
  *
  * Start-up order (OpenBSD-daemon style): read and validate everything, load
  * keys and credentials, bind every socket, write the PID file, then drop
- * root, then start the workers. Signals are taken synchronously through a
- * signalfd in the main thread, never in signal context: SIGHUP reloads
- * credentials and DTLS key material, SIGTERM/SIGINT close every session with
- * close_notify and exit.
+ * root, then start the workers and the REST admin API (bsd/api; its TCP
+ * sockets are bound and its TLS key read before root is dropped). Signals
+ * are taken synchronously through a signalfd in the main thread, never in
+ * signal context: SIGHUP reloads credentials and DTLS key material,
+ * SIGTERM/SIGINT stop the API, close every session with close_notify and
+ * exit.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -24,7 +26,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bsd/api/api.h"
 #include "bsd/devload.h"
+#include "bsd/metrics.h"
 #ifdef BSD_HAVE_BOOTSTRAP
 #include "bsd/dbload.h"
 #include "bsd/dbnotify.h"
@@ -128,6 +132,18 @@ static bsd_gen_t *build_gen(const bsd_config_t *cfg, uint64_t id, char *err, siz
     }
 #endif
     return g;
+}
+
+/* The API's view of the daemon (api.h hooks), read on API threads. */
+static int api_metrics_hook(void *ctx, FILE *f)
+{
+    return metrics_write(ctx, f);
+}
+
+static uint64_t api_generation_hook(void *ctx)
+{
+    (void)ctx;
+    return metrics_generation();
 }
 
 static void free_gen(bsd_gen_t *g)
@@ -249,6 +265,12 @@ int main(int argc, char **argv)
         return EXIT_CONFIG;
     }
     if (check_only) {
+        if (api_check(&cfg, err, sizeof(err)) != 0) {
+            fprintf(stderr, "bsd: %s\n", err);
+            free_gen(gen);
+            config_free(&cfg);
+            return EXIT_CONFIG;
+        }
         if (verbose) config_dump(&cfg, stdout);
         printf("configuration OK (%zu devices)\n", creds_count(gen->creds));
         free_gen(gen);
@@ -275,6 +297,16 @@ int main(int argc, char **argv)
                 dfd[w][i] = fd;
             else
                 cfd[w][i - ndtls] = fd;
+        }
+    }
+    api_t *api = NULL;
+    if (cfg.api.listen.count || cfg.api.http_listen.count) {
+        api = api_open(&cfg, cfg.diag_resources, err, sizeof(err));
+        if (!api) {
+            fprintf(stderr, "bsd: %s\n", err);
+            free_gen(gen);
+            config_free(&cfg);
+            return 1;
         }
     }
     if (cfg.pid_file) {
@@ -309,6 +341,7 @@ int main(int argc, char **argv)
 
     static bsd_gen_t *_Atomic current;
     atomic_store(&current, gen);
+    metrics_set_generation(gen->id, creds_count(gen->creds));
     server_t srv = {.diag_resources = cfg.diag_resources,
                     .records_fd = records_fd,
                     .max_per_device = cfg.bootstrap_max_per_device,
@@ -355,16 +388,24 @@ int main(int argc, char **argv)
             return 1;
         }
     }
+    metrics_src_t msrc = {.workers = workers, .nworkers = nworkers, .spool = srv.spool, .rw = srv.rw};
+    api_hooks_t hooks = {.ctx = &msrc, .metrics = api_metrics_hook, .generation = api_generation_hook};
+    int exit_code = 0;
+    if (api && api_start(api, &hooks, err, sizeof(err)) != 0) {
+        fprintf(stderr, "bsd: %s\n", err);
+        exit_code = 1; /* stop what started, below */
+    }
     char la[64];
-    log_msg(BSD_LOG_INFO, "daemon.ready", "version=%s workers=%d dtls=%s coap=%s devices=%zu max_datagram=%u",
-            BSD_VERSION, nworkers,
-            udp_addr_str((const struct sockaddr *)&cfg.listen.addr[0].ss, la, sizeof(la)),
-            ncoap ? "on" : "off", creds_count(gen->creds), (unsigned)lim.max_datagram);
+    if (!exit_code)
+        log_msg(BSD_LOG_INFO, "daemon.ready",
+                "version=%s workers=%d dtls=%s coap=%s devices=%zu max_datagram=%u", BSD_VERSION, nworkers,
+                udp_addr_str((const struct sockaddr *)&cfg.listen.addr[0].ss, la, sizeof(la)),
+                ncoap ? "on" : "off", creds_count(gen->creds), (unsigned)lim.max_datagram);
 
     uint64_t gen_id = 1;
     int want_reload = 0;
     bsd_gen_t *retired = NULL; /* replaced generation, freed once every worker acked */
-    int running = 1;
+    int running = !exit_code;
     uint64_t reload_at = 0; /* a change was notified: reload then (ms), 0 = none */
     while (running) {
         struct pollfd p[2] = {{.fd = sfd, .events = POLLIN}, {.fd = dbnotify_fd(notify), .events = POLLIN}};
@@ -419,6 +460,7 @@ int main(int argc, char **argv)
                 continue;
             }
             retired = atomic_exchange(&current, ng);
+            metrics_set_generation(ng->id, creds_count(ng->creds));
             for (int w = 0; w < nworkers; w++)
                 worker_wake(workers[w]);
             log_msg(BSD_LOG_INFO, "daemon.reload.ok", "generation=%llu devices=%zu",
@@ -428,6 +470,7 @@ int main(int argc, char **argv)
             running = 0;
         }
     }
+    api_close(api); /* before the workers and the spool it reads */
     for (int w = 0; w < nworkers; w++)
         worker_stop(workers[w]);
     unsigned long ok = 0, failed = 0;
@@ -448,5 +491,5 @@ int main(int argc, char **argv)
     close(sfd);
     if (records_fd >= 0) close(records_fd);
     wolfSSL_Cleanup();
-    return 0;
+    return exit_code;
 }

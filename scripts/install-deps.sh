@@ -20,17 +20,19 @@
 set -eu
 
 # Every name below was checked against bookworm with `apt-cache policy`.
-RUNTIME_PKGS="libmicrohttpd12 libyaml-0-2 libpq5 libjansson4 ca-certificates"
+# libcurl4 (OpenSSL flavour) is what bsctl talks to the REST admin API with.
+RUNTIME_PKGS="libmicrohttpd12 libyaml-0-2 libpq5 libjansson4 libcurl4 ca-certificates"
 # dpkg-dev (dpkg-source), autoconf/automake/libtool (autoreconf) and
 # debian-archive-keyring are for deploy/wolfssl/build.sh.
 BUILD_PKGS="build-essential pkg-config meson ninja-build autoconf automake libtool
  dpkg-dev ca-certificates debian-archive-keyring
- libmicrohttpd-dev libyaml-dev libpq-dev libjansson-dev check"
+ libmicrohttpd-dev libyaml-dev libpq-dev libjansson-dev libcurl4-openssl-dev check"
 # postgresql-15 brings postgresql-client-15 (psql) and postgresql-common;
 # libclang-rt-14-dev holds the ASan/UBSan/libFuzzer runtimes for clang 14;
 # python3 is Debian's (/usr/bin/python3), not whatever is first on PATH.
+# curl drives the REST admin API in tests/integration/test_api.sh.
 TEST_PKGS="postgresql-15 postgresql-client-15 clang libclang-rt-14-dev openssl
- gnutls-bin libcoap3-bin iproute2 procps xxd python3"
+ gnutls-bin libcoap3-bin iproute2 procps xxd python3 curl"
 
 usage() {
     sed -n 's/^# \{0,1\}//; /^Usage:/,/^$/p' "$0" | sed '/^$/d' >&2

@@ -46,6 +46,8 @@ export BSD_DEVICES_FILE="" BSD_PLANS_FILE="" BSD_SECRET_KEYS_FILE="$run/secret.k
 export BSD_DTLS_CERT_FILE="$run/pki/server.crt"
 export BSD_DTLS_KEY_FILE="$run/pki/server.key"
 export BSD_DTLS_CA_FILE="$run/pki/ca.crt"
+# The admin API on loopback, plain HTTP (docs/API.md).
+export BSD_API_HTTP_LISTEN="127.0.0.1:8080"
 cat <<EOF
 run: bsd on 127.0.0.1:5684 (DTLS) and 127.0.0.1:5683 (plain CoAP); Ctrl-C stops it
 run: in another shell, first:
@@ -54,5 +56,8 @@ run: in another shell, first:
        $build/tools/bsd-sim --server coaps://127.0.0.1:5684 --ep urn:imei:350000000000001 \\
            --psk-identity urn:imei:350000000000001 --psk-key 6c696e652d612d64656d6f2d6b657931 --dump -
      and see its session: psql "\$BSD_DB_URL" -c 'select endpoint, outcome, started_at from sessions'
+     or through the admin API on http://127.0.0.1:8080 with a token:
+       T=\$($build/tools/bsctl token create --name me --role viewer)
+       curl -s -H "Authorization: Bearer \$T" 'http://127.0.0.1:8080/api/v1/sessions?limit=5'
 EOF
 exec "$build/bsd/bsd" -c "$root/examples/bsd.conf"

@@ -154,6 +154,18 @@ int db_rollback(db_t *db)
     return db_exec(db, "ROLLBACK");
 }
 
+bool db_name_ok(const char *name, size_t max)
+{
+    size_t n = name ? strlen(name) : 0;
+    if (n == 0 || n > max) return false;
+    for (size_t i = 0; i < n; i++) {
+        char c = name[i];
+        bool alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+        if (!alnum && (i == 0 || (c != '.' && c != '_' && c != '-'))) return false;
+    }
+    return true;
+}
+
 char *db_hex_encode(const unsigned char *in, size_t len, char *out)
 {
     static const char hx[] = "0123456789abcdef";

@@ -80,6 +80,10 @@ void db_set_pg_error(db_t *db, const char *what, const void *res);
  */
 const char *db_sqlstate(const void *res);
 
+/* db_name_ok tells whether |name| is 1..|max| characters of A-Z a-z 0-9 . _ -
+ * starting with a letter or digit: the rule for policy and token names. */
+bool db_name_ok(const char *name, size_t max);
+
 /* db_hex_encode writes |len| bytes as lower-case hex plus NUL into |out|
  * (2 * len + 1 bytes). Returns |out|. */
 char *db_hex_encode(const unsigned char *in, size_t len, char *out);

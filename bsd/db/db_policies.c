@@ -15,14 +15,7 @@
 
 bool db_policy_name_ok(const char *name)
 {
-    size_t n = name ? strlen(name) : 0;
-    if (n == 0 || n > DB_POLICY_NAME_MAX) return false;
-    for (size_t i = 0; i < n; i++) {
-        char c = name[i];
-        bool alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
-        if (!alnum && (i == 0 || (c != '.' && c != '_' && c != '-'))) return false;
-    }
-    return true;
+    return db_name_ok(name, DB_POLICY_NAME_MAX);
 }
 
 int db_policies_store(db_t *db, const char *name, const char *source, size_t len, const char *compiled_json,

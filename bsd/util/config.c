@@ -32,6 +32,7 @@ enum config_type {
 
 #define CK_REQUIRED 1u /* CT_PATH: must not be empty; CT_ADDRS: at least one */
 #define CK_URL      2u /* CT_STRING holding a database URL: its password is never dumped */
+#define CK_LOOPBACK 4u /* CT_ADDRS: loopback addresses only (127.0.0.0/8, ::1) */
 
 struct config_key {
     const char *name;
@@ -69,6 +70,13 @@ static const struct config_key config_keys[] = {
     {"dtls.max_sessions", CT_UINT, CK_OFF(dtls.max_sessions), 1, 10000000, 0},
     {"dtls.handshake_rate", CT_UINT, CK_OFF(dtls.handshake_rate), 0, 1000000, 0},
     {"dtls.cookie_rotate", CT_DURATION, CK_OFF(dtls.cookie_rotate), 10, 86400, 0},
+    {"api.listen", CT_ADDRS, CK_OFF(api.listen), 0, 0, 0},
+    {"api.http_listen", CT_ADDRS, CK_OFF(api.http_listen), 0, 0, CK_LOOPBACK},
+    {"api.tls_cert", CT_PATH, CK_OFF(api.tls_cert), 0, 0, 0},
+    {"api.tls_key", CT_PATH, CK_OFF(api.tls_key), 0, 0, 0},
+    {"api.threads", CT_UINT, CK_OFF(api.threads), 1, 16, 0},
+    {"api.max_body_kib", CT_UINT, CK_OFF(api.max_body_kib), 1, 65536, 0},
+    {"api.max_import_mib", CT_UINT, CK_OFF(api.max_import_mib), 1, 4096, 0},
     {"diag_resources", CT_BOOL, CK_OFF(diag_resources), 0, 0, 0},
     {"pid_file", CT_PATH, CK_OFF(pid_file), 0, 0, 0},
     {"plans_file", CT_PATH, CK_OFF(plans_file), 0, 0, 0},
@@ -224,6 +232,15 @@ static bool config_addr_equal(const config_addr_t *a, const config_addr_t *b)
     return a->len == b->len && memcmp(&a->ss, &b->ss, a->len) == 0;
 }
 
+/* 127.0.0.0/8 or ::1: reachable from this host only. */
+static bool config_addr_loopback(const config_addr_t *a)
+{
+    if (a->ss.ss_family == AF_INET)
+        return (ntohl(((const struct sockaddr_in *)&a->ss)->sin_addr.s_addr) >> 24) == 127;
+    return a->ss.ss_family == AF_INET6 &&
+           IN6_IS_ADDR_LOOPBACK(&((const struct sockaddr_in6 *)&a->ss)->sin6_addr);
+}
+
 static bool config_is_blank(char c)
 {
     return c == ' ' || c == '\t';
@@ -259,6 +276,13 @@ static int config_set_addrs(config_addr_list_t *dst, const struct config_key *k,
         if (e - s >= sizeof text ||
             (memcpy(text, v + s, e - s), text[e - s] = '\0', config_parse_addr(text, &a->ss, &a->len) != 0)) {
             lex_errorf(msg, msgcap, "invalid address in %s (expected a.b.c.d:port or [ipv6]:port, numeric)",
+                       k->name);
+            return -EINVAL;
+        }
+        if ((k->flags & CK_LOOPBACK) && !config_addr_loopback(a)) {
+            lex_errorf(msg, msgcap,
+                       "%s takes loopback addresses only (127.0.0.0/8 or [::1]): plain HTTP carries "
+                       "bearer tokens in clear; use api.listen (HTTPS) for other addresses",
                        k->name);
             return -EINVAL;
         }
@@ -604,6 +628,23 @@ int config_apply_env(bsd_config_t *cfg, char *const *envp, char *err, size_t err
     return config_validate(cfg, err, errcap);
 }
 
+/* True (with a message) when an address is in both |a| and |b|. */
+static bool config_lists_overlap(const config_addr_list_t *a, const config_addr_list_t *b, const char *an,
+                                 const char *bn, const char *src, char *err, size_t errcap)
+{
+    for (size_t i = 0; i < a->count; i++) {
+        for (size_t j = 0; j < b->count; j++) {
+            if (config_addr_equal(&a->addr[i], &b->addr[j])) {
+                char t[64];
+                if (config_format_addr(&a->addr[i].ss, t, sizeof t) != 0) snprintf(t, sizeof t, "?");
+                lex_errorf(err, errcap, "%s: address %s is in both %s and %s", src, t, an, bn);
+                return true;
+            }
+        }
+    }
+    return false;
+}
+
 int config_validate(const bsd_config_t *cfg, char *err, size_t errcap)
 {
     const char *src = cfg->source ? cfg->source : "configuration";
@@ -643,15 +684,21 @@ int config_validate(const bsd_config_t *cfg, char *err, size_t errcap)
         lex_errorf(err, errcap, "%s: dtls.cert_file is set but dtls.key_file is not", src);
         return -EINVAL;
     }
-    for (size_t i = 0; i < cfg->listen.count; i++) {
-        for (size_t j = 0; j < cfg->listen_coap.count; j++) {
-            if (config_addr_equal(&cfg->listen.addr[i], &cfg->listen_coap.addr[j])) {
-                char a[64];
-                if (config_format_addr(&cfg->listen.addr[i].ss, a, sizeof a) != 0) snprintf(a, sizeof a, "?");
-                lex_errorf(err, errcap, "%s: address %s is in both listen and listen_coap", src, a);
-                return -EINVAL;
-            }
-        }
+    if (config_lists_overlap(&cfg->listen, &cfg->listen_coap, "listen", "listen_coap", src, err, errcap) ||
+        config_lists_overlap(&cfg->api.listen, &cfg->api.http_listen, "api.listen", "api.http_listen", src,
+                             err, errcap))
+        return -EINVAL;
+    bool api = cfg->api.listen.count > 0 || cfg->api.http_listen.count > 0;
+    if (api && !db) {
+        lex_errorf(err, errcap,
+                   "%s: the API (api.listen, api.http_listen) needs db_url: its tokens and data live in "
+                   "PostgreSQL",
+                   src);
+        return -EINVAL;
+    }
+    if (cfg->api.listen.count > 0 && (cfg->api.tls_cert == NULL || cfg->api.tls_key == NULL)) {
+        lex_errorf(err, errcap, "%s: api.listen (HTTPS) needs api.tls_cert and api.tls_key", src);
+        return -EINVAL;
     }
     return 0;
 }
@@ -683,6 +730,9 @@ int config_init_defaults(bsd_config_t *cfg)
     cfg->records_spool_max_mib = 1024;
     cfg->bootstrap_max_per_device = 20;
     cfg->bootstrap_device_window = 3600;
+    cfg->api.threads = 2;
+    cfg->api.max_body_kib = 1024;
+    cfg->api.max_import_mib = 256;
     return 0;
 }
 
@@ -802,6 +852,8 @@ void config_free(bsd_config_t *cfg)
     free(cfg->dtls.cert_file);
     free(cfg->dtls.key_file);
     free(cfg->dtls.ca_file);
+    free(cfg->api.tls_cert);
+    free(cfg->api.tls_key);
     free(cfg->pid_file);
     free(cfg->plans_file);
     free(cfg->records_file);

@@ -68,6 +68,17 @@ typedef struct config_dtls {
     unsigned cookie_rotate;     /* seconds between cookie-secret rotations, 10..86400 (default 300) */
 } config_dtls_t;
 
+/* REST admin API settings (keys `api.*`; bsd/api/api.h). */
+typedef struct config_api {
+    config_addr_list_t listen;      /* HTTPS listeners (TCP); count 0 = off (default) */
+    config_addr_list_t http_listen; /* plain-HTTP listeners, loopback addresses only; count 0 = off */
+    char *tls_cert;                 /* HTTPS certificate chain, PEM (required with listen) */
+    char *tls_key;                  /* HTTPS private key, PEM (required with listen) */
+    unsigned threads;               /* threads per listener, 1..16 (default 2) */
+    unsigned max_body_kib;          /* largest request body, KiB, 1..65536 (default 1024) */
+    unsigned max_import_mib;        /* largest bulk-import body, MiB, 1..4096 (default 256) */
+} config_api_t;
+
 /* The effective daemon configuration.  Strings are owned (config_free). */
 typedef struct bsd_config {
     config_addr_list_t listen;      /* DTLS listeners, >= 1 (default 0.0.0.0:5684,[::]:5684) */
@@ -85,6 +96,7 @@ typedef struct bsd_config {
         bootstrap_max_per_device;     /* bootstraps per device and window before 5.03; 0 = off (default 20) */
     unsigned bootstrap_device_window; /* that window, seconds 60..86400 (default 3600) */
     config_dtls_t dtls;               /* `dtls.*` */
+    config_api_t api;                 /* `api.*` */
     bool diag_resources;              /* serve /diag/whoami and /diag/blob (tests only; default false) */
     char *pid_file;                   /* PID file path; NULL = none */
     char *plans_file;                 /* bootstrap plans (JSON); NULL = no bootstrap served */
@@ -151,8 +163,10 @@ int config_apply_env(bsd_config_t *cfg, char *const *envp, char *err, size_t err
 /*
  * config_validate checks what no single key can: exactly one device source
  * (db_url, with secret_keys_file; or devices_file, optionally plans_file),
- * dtls.cert_file has a dtls.key_file, and no address is in both listen and
- * listen_coap.  Messages read "<source>: message" (source = cfg->source or
+ * dtls.cert_file has a dtls.key_file, no address is in both listen and
+ * listen_coap, the API (api.listen or api.http_listen) has db_url, api.listen
+ * has api.tls_cert and api.tls_key, and no address is in both api.listen and
+ * api.http_listen.  Messages read "<source>: message" (source = cfg->source or
  * "configuration").
  *
  * Returns 0 or -EINVAL.

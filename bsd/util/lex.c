@@ -20,7 +20,7 @@ static bool lex_is_blank(char c)
     return c == ' ' || c == '\t';
 }
 
-static int lex_hexval(unsigned char c)
+int lex_hexval(unsigned char c)
 {
     if (c >= '0' && c <= '9') return c - '0';
     if (c >= 'a' && c <= 'f') return c - 'a' + 10;

@@ -145,6 +145,9 @@ int lex_hex_decode(const char *s, size_t len, uint8_t *out, size_t cap, size_t *
  */
 int lex_base64_decode(const char *s, size_t len, uint8_t *out, size_t cap, size_t *outlen);
 
+/* lex_hexval returns the value of hex digit |c| (0-9, a-f, A-F), or -1. */
+int lex_hexval(unsigned char c);
+
 /*
  * lex_parse_uint parses |len| bytes of |s| as an unsigned decimal number of
  * 1..20 digits (no sign, no blanks) that is at most |max|.

@@ -90,6 +90,20 @@ static const struct bad_case bad_cases[] = {
     {"dtls.psk = # nothing\n", "t.conf:1:12: dtls.psk must be true/false, on/off, yes/no or 1/0"},
     {"workers = 1\r\nuser = a\rb\r\n", "t.conf:2:9: control character 0x0d not allowed"},
     {long_line, "t.conf:1:4097: line too long (max 4096 bytes)"},
+    /* The plain-HTTP API listener: loopback only, the column at the bad address. */
+    {"api.http_listen = 127.0.0.1:8080, 0.0.0.0:8080\n",
+     "t.conf:1:35: api.http_listen takes loopback addresses only (127.0.0.0/8 or [::1]): plain HTTP carries "
+     "bearer tokens in clear; use api.listen (HTTPS) for other addresses"},
+    {"api.http_listen = [::ffff:127.0.0.1]:8080\n",
+     "t.conf:1:19: api.http_listen takes loopback addresses only (127.0.0.0/8 or [::1]): plain HTTP carries "
+     "bearer tokens in clear; use api.listen (HTTPS) for other addresses"},
+    {"api.http_listen = 128.0.0.1:80\n",
+     "t.conf:1:19: api.http_listen takes loopback addresses only (127.0.0.0/8 or [::1]): plain HTTP carries "
+     "bearer tokens in clear; use api.listen (HTTPS) for other addresses"},
+    {"api.threads = 0\n", "t.conf:1:15: api.threads must be an integer in 1..16"},
+    {"api.threads = 17\n", "t.conf:1:15: api.threads must be an integer in 1..16"},
+    {"api.max_body_kib = 0\n", "t.conf:1:20: api.max_body_kib must be an integer in 1..65536"},
+    {"api.max_import_mib = 4097\n", "t.conf:1:22: api.max_import_mib must be an integer in 1..4096"},
     {long_value, "t.conf:1:1032: value too long (max 1024 bytes)"},
 };
 
@@ -182,6 +196,13 @@ START_TEST(test_defaults)
     ck_assert_uint_eq(cfg.dtls.cookie_rotate, 300);
     ck_assert(!cfg.diag_resources);
     ck_assert_ptr_null(cfg.pid_file);
+    ck_assert_uint_eq(cfg.api.listen.count, 0);
+    ck_assert_uint_eq(cfg.api.http_listen.count, 0);
+    ck_assert_ptr_null(cfg.api.tls_cert);
+    ck_assert_ptr_null(cfg.api.tls_key);
+    ck_assert_uint_eq(cfg.api.threads, 2);
+    ck_assert_uint_eq(cfg.api.max_body_kib, 1024);
+    ck_assert_uint_eq(cfg.api.max_import_mib, 256);
     /* A device source is required. */
     ck_assert_int_eq(config_validate(&cfg, err, sizeof err), -EINVAL);
     ck_assert_str_eq(
@@ -664,6 +685,30 @@ END_TEST
 
 /* ---- dump ------------------------------------------------------------------------ */
 
+/* config_dump() of |cfg| as a string (the caller frees it). */
+static char *dump(const bsd_config_t *cfg)
+{
+    char *out = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&out, &len);
+    ck_assert_ptr_nonnull(f);
+    ck_assert_int_eq(config_dump(cfg, f), 0);
+    fclose(f);
+    return out;
+}
+
+/* Each case loads but config_validate() refuses it with exactly its message. */
+static void expect_invalid(const struct bad_case *cases, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        bsd_config_t cfg;
+        ck_assert_int_eq(load(&cfg, cases[i].text), 0);
+        ck_assert_int_eq(config_validate(&cfg, err, sizeof err), -EINVAL);
+        ck_assert_msg(strcmp(err, cases[i].want) == 0, "case %zu: %s", i, err);
+        config_free(&cfg);
+    }
+}
+
 /* Exactly one device source: PostgreSQL (with its secret keys) or the files. */
 START_TEST(test_validate_sources)
 {
@@ -681,19 +726,58 @@ START_TEST(test_validate_sources)
          "t.conf: with db_url, devices and policies come from PostgreSQL: remove devices_file and "
          "plans_file"},
     };
-    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        bsd_config_t cfg;
-        ck_assert_int_eq(load(&cfg, cases[i].text), 0);
-        ck_assert_int_eq(config_validate(&cfg, err, sizeof err), -EINVAL);
-        ck_assert_msg(strcmp(err, cases[i].want) == 0, "case %zu: %s", i, err);
-        config_free(&cfg);
-    }
+    expect_invalid(cases, sizeof cases / sizeof cases[0]);
     bsd_config_t cfg;
     ck_assert_int_eq(
         load(&cfg, "db_url = \"postgresql:///bsd\"\nsecret_keys_file = /k\nrecords_spool = /s\n"), 0);
     ck_assert_int_eq(config_validate(&cfg, err, sizeof err), 0);
     ck_assert_str_eq(cfg.secret_keys_file, "/k");
     config_free(&cfg);
+}
+END_TEST
+
+/* The API: it needs the database; HTTPS needs its certificate and key. */
+START_TEST(test_validate_api)
+{
+#define DBOK "db_url = \"postgresql:///bsd\"\nsecret_keys_file = /k\nrecords_spool = /s\n"
+    static const struct bad_case cases[] = {
+        {"devices_file = /d\napi.http_listen = 127.0.0.1:8080\n",
+         "t.conf: the API (api.listen, api.http_listen) needs db_url: its tokens and data live in "
+         "PostgreSQL"},
+        {DBOK "api.listen = 0.0.0.0:8443\n", "t.conf: api.listen (HTTPS) needs api.tls_cert and api.tls_key"},
+        {DBOK "api.listen = 0.0.0.0:8443\napi.tls_cert = /c\n",
+         "t.conf: api.listen (HTTPS) needs api.tls_cert and api.tls_key"},
+        {DBOK "api.listen = 127.0.0.1:8443\napi.http_listen = 127.0.0.1:8443\napi.tls_cert = /c\napi.tls_key "
+              "= /k\n",
+         "t.conf: address 127.0.0.1:8443 is in both api.listen and api.http_listen"},
+    };
+    expect_invalid(cases, sizeof cases / sizeof cases[0]);
+    bsd_config_t cfg;
+    ck_assert_int_eq(load(&cfg, DBOK
+                          "api.listen = [::]:8443, 0.0.0.0:8443\napi.http_listen = [::1]:8080, "
+                          "127.1.2.3:8080\napi.tls_cert = c.pem\napi.tls_key = /k.pem\napi.threads = 16\n"),
+                     0);
+    ck_assert_int_eq(config_validate(&cfg, err, sizeof err), 0);
+    ck_assert_uint_eq(cfg.api.listen.count, 2);
+    ck_assert_uint_eq(cfg.api.http_listen.count, 2);
+    ck_assert_str_eq(cfg.api.tls_cert, "c.pem"); /* relative: kept as written by load_buffer */
+    ck_assert_uint_eq(cfg.api.threads, 16);
+    /* Environment overrides reach the api.* keys like any other. */
+    char *env[] = {"BSD_API_THREADS=3", "BSD_API_HTTP_LISTEN=127.0.0.1:9", NULL};
+    ck_assert_int_eq(config_apply_env(&cfg, env, err, sizeof err), 0);
+    ck_assert_uint_eq(cfg.api.threads, 3);
+    ck_assert_uint_eq(cfg.api.http_listen.count, 1);
+    char *env_bad[] = {"BSD_API_HTTP_LISTEN=10.0.0.1:9", NULL};
+    ck_assert_int_eq(config_apply_env(&cfg, env_bad, err, sizeof err), -EINVAL);
+    ck_assert_ptr_nonnull(
+        strstr(err, "environment BSD_API_HTTP_LISTEN: api.http_listen takes loopback addresses only"));
+    char *out = dump(&cfg);
+    ck_assert_ptr_nonnull(strstr(out, "api.listen = \"[::]:8443,0.0.0.0:8443\"\n"));
+    ck_assert_ptr_nonnull(strstr(out, "api.http_listen = \"127.0.0.1:9\"\n"));
+    ck_assert_ptr_nonnull(strstr(out, "api.max_import_mib = 256\n"));
+    free(out);
+    config_free(&cfg);
+#undef DBOK
 }
 END_TEST
 
@@ -725,11 +809,7 @@ START_TEST(test_redact_url)
         load(&cfg,
              "db_url = \"postgresql://bsd:s3cret@db/bsd\"\nsecret_keys_file = /k\nrecords_spool = /s\n"),
         0);
-    char *buf = NULL;
-    size_t len = 0;
-    FILE *f = open_memstream(&buf, &len);
-    ck_assert_int_eq(config_dump(&cfg, f), 0);
-    fclose(f);
+    char *buf = dump(&cfg);
     ck_assert_ptr_null(strstr(buf, "s3cret"));
     ck_assert_ptr_nonnull(strstr(buf, "db_url = \"postgresql://bsd:***@db/bsd\""));
     free(buf);
@@ -808,6 +888,7 @@ static Suite *config_suite(void)
     tcase_add_test(tc, test_dump_round_trip);
     tcase_add_test(tc, test_redact_url);
     tcase_add_test(tc, test_validate_sources);
+    tcase_add_test(tc, test_validate_api);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -24,6 +24,7 @@ static const bsctl_group_t bsctl_groups[] = {
     {"device", bsctl_device_main, "devices: import, add, show, list, remove"},
     {"policy", bsctl_policy_main, "provisioning policies"},
     {"deny", bsctl_deny_main, "the deny-list: devices that may not bootstrap, sources to drop"},
+    {"token", bsctl_token_main, "bearer tokens of the REST admin API: create, list, revoke"},
 };
 
 static void bsctl_usage(FILE *f)

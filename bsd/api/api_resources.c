@@ -1,0 +1,17 @@
+/*
+ * api_resources.c — the list of resources the API serves: one route table
+ * per resource file (api_handler.h says how to add one). Order matters only
+ * when two patterns match the same path: the first table wins.
+ */
+#include "bsd/api/api_int.h"
+
+extern const api_route_t api_system_routes[];   /* api_system.c */
+extern const api_route_t api_sessions_routes[]; /* api_sessions.c */
+extern const api_route_t api_tokens_routes[];   /* api_tokens.c */
+
+const api_route_t *const api_route_tables[] = {
+    api_system_routes,
+    api_sessions_routes,
+    api_tokens_routes,
+    NULL,
+};
