@@ -17,83 +17,10 @@
 #include "bsd/db/db.h"
 #include "bsd/db/db_devices.h"
 #include "bsd/db/db_migrate.h"
-#include "bsd/db/db_policies.h"
+#include "bsd/db/db_policy_ops.h"
 #include "bsd/db/db_settings.h"
 #include "bsd/db/secretbox.h"
 #include "bsd/util/log.h"
-
-#define DBLOAD_MAX_POLICIES 256
-
-typedef struct active {
-    char name[DB_POLICY_NAME_MAX + 1];
-    int version;
-} active_t;
-
-typedef struct list_ctx {
-    active_t *a;
-    size_t n;
-} list_ctx_t;
-
-static int on_policy(void *arg, const db_policy_t *p)
-{
-    list_ctx_t *l = arg;
-    if (!p->active) return 0;
-    if (l->n == DBLOAD_MAX_POLICIES) return -E2BIG;
-    snprintf(l->a[l->n].name, sizeof(l->a[l->n].name), "%s", p->name);
-    l->a[l->n].version = p->version;
-    l->n++;
-    return 0;
-}
-
-/* Parses every active policy; on success |*ps| and |*vers| hold |*n| entries. */
-static int load_policies(db_t *db, policy_t ***ps, uint32_t **vers, size_t *n, char *err, size_t errcap)
-{
-    list_ctx_t l = {calloc(DBLOAD_MAX_POLICIES, sizeof(active_t)), 0};
-    if (!l.a) {
-        snprintf(err, errcap, "out of memory");
-        return -1;
-    }
-    int r = db_policies_list(db, NULL, on_policy, &l);
-    if (r != 0) {
-        snprintf(err, errcap, "%s", r == -E2BIG ? "more than 256 active policies" : db_errmsg(db));
-        free(l.a);
-        return -1;
-    }
-    *ps = calloc(l.n ? l.n : 1, sizeof(**ps));
-    *vers = calloc(l.n ? l.n : 1, sizeof(**vers));
-    if (!*ps || !*vers) {
-        snprintf(err, errcap, "out of memory");
-        goto fail;
-    }
-    for (*n = 0; *n < l.n; (*n)++) {
-        db_policy_t p;
-        memset(&p, 0, sizeof(p));
-        if (db_policies_get(db, l.a[*n].name, l.a[*n].version, &p) != 0) {
-            snprintf(err, errcap, "policy %s v%d: %s", l.a[*n].name, l.a[*n].version, db_errmsg(db));
-            goto fail;
-        }
-        char name[128], perr[POLICY_ERR_MAX];
-        snprintf(name, sizeof(name), "%s v%d", p.name, p.version);
-        (*ps)[*n] = policy_parse(name, p.source, strlen(p.source), perr, sizeof(perr));
-        (*vers)[*n] = (uint32_t)p.version;
-        db_policy_free(&p);
-        if (!(*ps)[*n]) {
-            snprintf(err, errcap, "stored policy %s", perr);
-            goto fail;
-        }
-    }
-    free(l.a);
-    return 0;
-fail:
-    for (size_t i = 0; *ps && i < *n; i++)
-        policy_free((*ps)[i]);
-    free(*ps);
-    free(*vers);
-    *ps = NULL;
-    *vers = NULL;
-    free(l.a);
-    return -1;
-}
 
 typedef struct dev_ctx {
     creds_t *creds;
@@ -415,9 +342,7 @@ int dbload_gen(const bsd_config_t *cfg, creds_t **creds, bsd_planner_t **planner
     db_secretbox_t sb;
     db_secretbox_init(&sb);
     db_t *db = NULL;
-    policy_t **ps = NULL;
-    uint32_t *vers = NULL;
-    size_t nps = 0;
+    db_policy_active_t *act = NULL;
     uint8_t key[DB_CREDENTIAL_KEY_LEN];
     int ok = 0, applied = 0;
     char m[DB_SECRETBOX_ERR_MAX];
@@ -436,11 +361,15 @@ int dbload_gen(const bsd_config_t *cfg, creds_t **creds, bsd_planner_t **planner
         snprintf(err, errcap, "%s: %s", db_url(db), db_errmsg(db));
         goto out;
     }
-    if (load_policies(db, &ps, &vers, &nps, err, errcap) != 0) goto out;
-    *planner = bsd_planner_from_policies(ps, vers, nps, key);
-    free(ps);
-    free(vers);
-    ps = NULL;
+    act = calloc(1, sizeof(*act));
+    if (!act) {
+        snprintf(err, errcap, "out of memory");
+        goto out;
+    }
+    if (db_policy_active_load(db, NULL, act, err, errcap) != 0) goto out;
+    /* The planner owns the parsed policies from here on, even on failure. */
+    *planner = bsd_planner_from_policies(act->ps, act->versions, act->n, key);
+    act->n = 0;
     if (!*planner) {
         snprintf(err, errcap, "out of memory");
         goto out;
@@ -475,6 +404,8 @@ int dbload_gen(const bsd_config_t *cfg, creds_t **creds, bsd_planner_t **planner
                 x.conflicts);
     ok = 1;
 out:
+    if (act) db_policy_active_free(act);
+    free(act);
     explicit_bzero(key, sizeof(key));
     db_close(db);
     db_secretbox_free(&sb);

@@ -16,7 +16,7 @@
 # Sockets go to /tmp/bsd-pg-<hash of DIR>: unix socket paths are limited to
 # 107 bytes, and DIR may be deep. The server listens on that socket and on
 # 127.0.0.1 only, on PGPORT when set, else on the port it used last time
-# if still free, else on a free port found from 25432 + (hash mod 10000).
+# if still free, else on a free port found from 22432 + (hash mod 10000).
 #
 # initdb and postgres refuse to run as root. As root, they run as the
 # `postgres` system user (postgresql-common creates it) or, when that is
@@ -134,9 +134,10 @@ url() {
 }
 
 port_in_use() {
-    # A listening TCP socket on any address, or our own unix socket name.
+    # Any TCP socket on that local port (listening, or a connection using
+    # it: bind fails for both), or our own unix socket name.
     if command -v ss >/dev/null 2>&1; then
-        [ -n "$(ss -Hltn "sport = :$1" 2>/dev/null)" ] && return 0
+        [ -n "$(ss -Htan "sport = :$1" 2>/dev/null)" ] && return 0
     fi
     (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
     return 1
@@ -154,11 +155,13 @@ choose_port() {
         echo "$last"
         return
     fi
-    p=$((25432 + 16#${hash:0:4} % 10000))
+    # 22432..32431: below Linux's ephemeral range (32768+), where outgoing
+    # connections would take ports from under us.
+    p=$((22432 + 16#${hash:0:4} % 10000))
     for _ in $(seq 1 200); do
         port_in_use "$p" || { echo "$p"; return; }
         p=$((p + 1))
-        [ "$p" -lt 65000 ] || p=25432
+        [ "$p" -lt 32768 ] || p=22432
     done
     die "no free port found near $p"
 }

@@ -5,13 +5,17 @@
  */
 #include "bsd/api/api_int.h"
 
-extern const api_route_t api_system_routes[];   /* api_system.c */
-extern const api_route_t api_sessions_routes[]; /* api_sessions.c */
-extern const api_route_t api_tokens_routes[];   /* api_tokens.c */
+extern const api_route_t api_system_routes[];      /* api_system.c */
+extern const api_route_t api_sessions_routes[];    /* api_sessions.c */
+extern const api_route_t api_tokens_routes[];      /* api_tokens.c */
+extern const api_route_t api_devices_routes[];     /* api_devices.c */
+extern const api_route_t api_deny_routes[];        /* api_deny.c */
+extern const api_route_t api_policies_routes[];    /* api_policies.c */
+extern const api_route_t api_plan_routes[];        /* api_plan.c */
+extern const api_route_t api_credentials_routes[]; /* api_credentials.c */
 
 const api_route_t *const api_route_tables[] = {
-    api_system_routes,
-    api_sessions_routes,
-    api_tokens_routes,
-    NULL,
+    api_system_routes,  api_sessions_routes,    api_tokens_routes,
+    api_devices_routes, api_deny_routes,        api_policies_routes,
+    api_plan_routes,    api_credentials_routes, NULL,
 };

@@ -506,6 +506,9 @@ int api_start(api_t *a, const api_hooks_t *hooks, char *err, size_t errcap)
         struct MHD_OptionItem opts[16];
         size_t n = 0;
 #define API_OPT(o, v, p) opts[n++] = (struct MHD_OptionItem){(o), (intptr_t)(v), (p)}
+        /* The logger first: libmicrohttpd logs through the default one
+         * until it has seen this option. */
+        API_OPT(MHD_OPTION_EXTERNAL_LOGGER, (intptr_t)api_on_mhd_log, l);
         API_OPT(MHD_OPTION_LISTEN_SOCKET, fd, NULL);
         API_OPT(MHD_OPTION_THREAD_POOL_SIZE, a->threads, NULL);
         API_OPT(MHD_OPTION_CONNECTION_LIMIT, API_CONN_LIMIT, NULL);
@@ -514,7 +517,6 @@ int api_start(api_t *a, const api_hooks_t *hooks, char *err, size_t errcap)
         API_OPT(MHD_OPTION_CONNECTION_MEMORY_LIMIT, API_CONN_MEMORY, NULL);
         API_OPT(MHD_OPTION_URI_LOG_CALLBACK, (intptr_t)api_on_uri, l);
         API_OPT(MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)api_on_completed, l);
-        API_OPT(MHD_OPTION_EXTERNAL_LOGGER, (intptr_t)api_on_mhd_log, l);
         if (l->tls) {
             API_OPT(MHD_OPTION_HTTPS_MEM_CERT, 0, a->tls_cert);
             API_OPT(MHD_OPTION_HTTPS_MEM_KEY, 0, a->tls_key);

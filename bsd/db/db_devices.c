@@ -231,21 +231,24 @@ static size_t dev_values_sql(char *sql, size_t at, size_t cap, size_t r)
 /*
  * Says which unique key of a refused row is taken, and by whom: writes
  * "endpoint already exists" / "psk_identity already used by device 'x'".
- * Returns 0, or -EIO.
+ * With |replacing| the row's own endpoint is not a conflict (a replace
+ * keeps it) and only other devices count. Returns 0, or -EIO.
  */
-static int dev_explain_conflict(db_t *db, const char **p, char *msg, size_t cap)
+static int dev_explain_conflict(db_t *db, const char **p, bool replacing, char *msg, size_t cap)
 {
-    const char *q[7] = {p[0], p[4], p[6], p[7], p[8], p[9], p[11]};
+    const char *q[8] = {p[0], p[4], p[6], p[7], p[8], p[9], p[11], replacing ? "t" : "f"};
     PGresult *res = PQexecParams(
         db_pg(db),
-        "SELECT 'endpoint', endpoint FROM devices WHERE endpoint = $1"
-        " UNION ALL SELECT 'psk_identity', endpoint FROM devices WHERE psk_identity = $2"
-        " UNION ALL SELECT 'spki', endpoint FROM devices WHERE spki = $3::bytea"
+        "SELECT 'endpoint', endpoint FROM devices WHERE endpoint = $1 AND NOT $8::boolean"
+        " UNION ALL SELECT 'psk_identity', endpoint FROM devices WHERE psk_identity = $2 AND endpoint <> $1"
+        " UNION ALL SELECT 'spki', endpoint FROM devices WHERE spki = $3::bytea AND endpoint <> $1"
         " UNION ALL SELECT 'x509_name', endpoint FROM devices WHERE kind = 'x509' AND x509_name_type = $4"
-        " AND x509_name = $5"
-        " UNION ALL SELECT 'fingerprint', endpoint FROM devices WHERE fingerprint = $6::bytea"
-        " UNION ALL SELECT 'psk_key', endpoint FROM devices WHERE psk_key_mac = $7::bytea LIMIT 1",
-        7, NULL, q, NULL, NULL, 0);
+        " AND x509_name = $5 AND endpoint <> $1"
+        " UNION ALL SELECT 'fingerprint', endpoint FROM devices WHERE fingerprint = $6::bytea AND endpoint "
+        "<> $1"
+        " UNION ALL SELECT 'psk_key', endpoint FROM devices WHERE psk_key_mac = $7::bytea AND endpoint <> $1"
+        " LIMIT 1",
+        8, NULL, q, NULL, NULL, 0);
     if (PQresultStatus(res) != PGRES_TUPLES_OK) {
         db_set_pg_error(db, "devices", res);
         PQclear(res);
@@ -278,63 +281,112 @@ static char *dev_audit_details(const db_device_t *d, const char *extra_key, cons
     return s;
 }
 
-int db_devices_add(db_t *db, db_secretbox_t *sb, const db_device_t *d, const char *actor)
+/* The UPDATE of a replace: every column an INSERT sets. A PSK key equal to
+ * the stored one (same MAC) keeps its sealed bytes, so an unchanged
+ * credential stays unchanged for the trigger (credential_version, bs_next)
+ * and for the daemon (live sessions are not closed). */
+static const char dev_update_sql[] =
+    "UPDATE devices SET kind = $2::text, labels = $3::jsonb, serial = $4::text, psk_identity = $5::text,"
+    " psk_key = CASE WHEN $12::bytea IS NOT NULL AND psk_key_mac = $12::bytea THEN psk_key ELSE $6::bytea "
+    "END,"
+    " spki = $7::bytea, x509_name_type = $8::text, x509_name = $9::text, fingerprint = $10::bytea,"
+    " nosec_allow = $11::cidr[], psk_key_mac = $12::bytea WHERE endpoint = $1::text"
+    " RETURNING credential_version";
+
+/*
+ * Stores |d|: an INSERT, or with |replace| an UPDATE when the endpoint
+ * exists (*created tells which). One transaction with its audit row.
+ */
+static int dev_write(db_t *db, db_secretbox_t *sb, const db_device_t *d, const char *actor, bool replace,
+                     bool *created)
 {
-    db_device_t tmp = *d;
+    db_device_t *tmp = malloc(sizeof *tmp);
+    if (tmp == NULL) return -ENOMEM;
+    *tmp = *d;
     char msg[DB_DEVICE_MSG_MAX];
-    if (db_device_finish(&tmp, msg, sizeof msg) < 0) {
-        db_device_clear(&tmp);
+    if (db_device_finish(tmp, msg, sizeof msg) < 0) {
+        db_device_clear(tmp);
+        free(tmp);
         db_set_error(db, "device %s: %s", d->endpoint, msg);
         return -EINVAL;
     }
     struct dev_arena a = {0};
     struct dev_row row;
+    char *det = NULL;
     uint8_t mkey[DB_CREDENTIAL_KEY_LEN];
-    int r = tmp.kind == DEVFILE_PSK ? db_credential_key(db, sb, mkey) : 0;
-    if (r < 0) {
-        db_device_clear(&tmp);
-        return r;
-    }
-    r = dev_params(sb, mkey, &tmp, &a, &row);
+    int r = tmp->kind == DEVFILE_PSK ? db_credential_key(db, sb, mkey) : 0;
+    if (r < 0) goto out; /* db_errmsg() says why */
+    r = dev_params(sb, mkey, tmp, &a, &row);
     explicit_bzero(mkey, sizeof mkey);
-    db_device_clear(&tmp);
     if (r < 0) {
-        free(a.buf);
         db_set_error(db, "device %s: %s", d->endpoint,
                      r == -ENOKEY ? "no secret key to seal with" : strerror(-r));
-        return r;
+        goto out;
     }
     const char *p[DEV_NCOLS];
     dev_param_ptrs(&a, &row, p);
     char sql[1024];
     size_t n = (size_t)snprintf(sql, sizeof sql, "%s", dev_insert_cols);
     dev_values_sql(sql, n, sizeof sql, 0);
+    bool exists = false;
+    long long ver = 0;
     r = db_begin(db);
     if (r < 0) goto out;
-    PGresult *res = PQexecParams(db_pg(db), sql, DEV_NCOLS, NULL, p, NULL, NULL, 0);
-    if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+    PGresult *res;
+    if (replace) {
+        res = PQexecParams(db_pg(db), "SELECT credential_version FROM devices WHERE endpoint = $1 FOR UPDATE",
+                           1, NULL, p, NULL, NULL, 0);
+        if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+            db_set_pg_error(db, "device replace", res);
+            PQclear(res);
+            db_rollback(db);
+            r = -EIO;
+            goto out;
+        }
+        exists = PQntuples(res) == 1;
+        if (exists) ver = atoll(PQgetvalue(res, 0, 0));
+        PQclear(res);
+    }
+    res = PQexecParams(db_pg(db), exists ? dev_update_sql : sql, DEV_NCOLS, NULL, p, NULL, NULL, 0);
+    if (PQresultStatus(res) != (exists ? PGRES_TUPLES_OK : PGRES_COMMAND_OK)) {
         bool dup = strcmp(db_sqlstate(res), "23505") == 0;
-        db_set_pg_error(db, "device add", res);
+        db_set_pg_error(db, exists ? "device replace" : "device add", res);
         PQclear(res);
         db_rollback(db);
         r = -EIO;
-        if (dup && dev_explain_conflict(db, p, msg, sizeof msg) == 0) {
+        if (dup && dev_explain_conflict(db, p, exists, msg, sizeof msg) == 0) {
             db_set_error(db, "device %s: %s", d->endpoint, msg);
             r = -EEXIST;
         }
         goto out;
     }
+    bool changed = exists && PQntuples(res) == 1 && atoll(PQgetvalue(res, 0, 0)) != ver;
     PQclear(res);
     char obj[300];
     snprintf(obj, sizeof obj, "device:%s", d->endpoint);
-    char *det = dev_audit_details(d, NULL, NULL);
-    r = db_audit_write(db, actor, "device.add", obj, det);
-    free(det);
+    /* A replace says whether the credential changed (the daemon then closes live sessions). */
+    det = dev_audit_details(tmp, exists ? "credential" : NULL, changed ? "changed" : "unchanged");
+    r = db_audit_write(db, actor, exists ? "device.replace" : "device.add", obj, det ? det : "{}");
     if (r == 0) r = db_commit(db);
     if (r < 0) db_rollback(db);
+    if (r == 0 && created) *created = !exists;
 out:
+    explicit_bzero(mkey, sizeof mkey);
+    db_device_clear(tmp);
+    free(tmp);
+    free(det);
     free(a.buf);
     return r;
+}
+
+int db_devices_add(db_t *db, db_secretbox_t *sb, const db_device_t *d, const char *actor)
+{
+    return dev_write(db, sb, d, actor, false, NULL);
+}
+
+int db_devices_put(db_t *db, db_secretbox_t *sb, const db_device_t *d, const char *actor, bool *created)
+{
+    return dev_write(db, sb, d, actor, true, created);
 }
 
 int db_devices_remove(db_t *db, const char *endpoint, const char *actor)
@@ -614,19 +666,129 @@ static int dev_list_row(void *ctx, const PGresult *res)
     return r;
 }
 
+int db_devices_query(db_t *db, const db_devices_query_t *q, db_devices_fn fn, void *arg)
+{
+    /* Labels as one JSON object: "contains all of them" is one @> that the
+     * GIN index on labels answers. */
+    char *labels = NULL;
+    if (q->nlabels > 0) {
+        json_t *o = json_object();
+        for (size_t i = 0; o && i < q->nlabels; i++)
+            json_object_set_new(o, q->labels[i].key, json_string(q->labels[i].value));
+        labels = o ? json_dumps(o, JSON_COMPACT) : NULL;
+        json_decref(o);
+        if (labels == NULL) return -ENOMEM;
+    }
+    const char *p[3];
+    int np = 0;
+    char sql[sizeof dev_select + 256], num[16];
+    size_t n = (size_t)snprintf(sql, sizeof sql, "%s WHERE true", dev_select);
+    if (labels) {
+        p[np++] = labels;
+        n += (size_t)snprintf(sql + n, sizeof sql - n, " AND labels @> $%d::jsonb", np);
+    }
+    if (q->prefix && q->prefix[0]) { /* no LIKE: '%' and '_' are endpoint characters */
+        p[np++] = q->prefix;
+        n += (size_t)snprintf(sql + n, sizeof sql - n,
+                              " AND left(endpoint, char_length($%d::text)) = $%d::text", np, np);
+    }
+    if (q->after) {
+        p[np++] = q->after;
+        n += (size_t)snprintf(sql + n, sizeof sql - n, " AND endpoint > $%d::text", np);
+    }
+    n += (size_t)snprintf(sql + n, sizeof sql - n, " ORDER BY endpoint");
+    if (q->limit > 0) {
+        snprintf(num, sizeof num, "%u", q->limit);
+        p[np++] = num;
+        snprintf(sql + n, sizeof sql - n, " LIMIT $%d::integer", np);
+    }
+    struct dev_walk *w = calloc(1, sizeof *w);
+    int r = -ENOMEM;
+    if (w != NULL) {
+        w->db = db;
+        w->fn = fn;
+        w->arg = arg;
+        r = dev_stream(db, sql, np, np ? p : NULL, dev_list_row, w);
+        free(w);
+    }
+    free(labels);
+    return r;
+}
+
 int db_devices_list(db_t *db, const char *label_key, const char *label_value, db_devices_fn fn, void *arg)
 {
-    char sql[sizeof dev_select + 160];
-    snprintf(sql, sizeof sql, "%s%s ORDER BY endpoint", dev_select,
-             label_key ? " WHERE labels @> jsonb_build_object($1::text, $2::text)" : "");
-    const char *p[2] = {label_key, label_value ? label_value : ""};
-    struct dev_walk *w = calloc(1, sizeof *w);
-    if (w == NULL) return -ENOMEM;
-    w->db = db;
-    w->fn = fn;
-    w->arg = arg;
-    int r = dev_stream(db, sql, label_key ? 2 : 0, label_key ? p : NULL, dev_list_row, w);
-    free(w);
+    db_label_t l;
+    db_devices_query_t q = {0};
+    if (label_key) {
+        if (snprintf(l.key, sizeof l.key, "%s", label_key) >= (int)sizeof l.key ||
+            snprintf(l.value, sizeof l.value, "%s", label_value ? label_value : "") >= (int)sizeof l.value)
+            return 0; /* no stored label is that long: nothing matches */
+        q.labels = &l;
+        q.nlabels = 1;
+    }
+    return db_devices_query(db, &q, fn, arg);
+}
+
+int db_devices_patch(db_t *db, const char *endpoint, const db_devices_patch_t *pt, const char *actor)
+{
+    json_t *set = json_object(), *unset = json_array(), *det = json_object();
+    char *set_s = NULL, *unset_s = NULL, *det_s = NULL;
+    int r = -ENOMEM;
+    if (set == NULL || unset == NULL || det == NULL) goto out;
+    for (size_t i = 0; i < pt->nset; i++)
+        json_object_set_new(set, pt->set[i].key, json_string(pt->set[i].value));
+    for (size_t i = 0; i < pt->nunset; i++)
+        json_array_append_new(unset, json_string(pt->unset[i]));
+    /* Audit details: which labels changed, never their values' secrets (labels hold none). */
+    json_object_set(det, "labels_set", set);
+    json_object_set(det, "labels_removed", unset);
+    if (pt->clear_labels) json_object_set_new(det, "labels_cleared", json_true());
+    if (pt->serial_given)
+        json_object_set_new(det, "serial",
+                            pt->serial && pt->serial[0] ? json_string(pt->serial) : json_null());
+    set_s = json_dumps(set, JSON_COMPACT);
+    unset_s = json_dumps(unset, JSON_COMPACT);
+    det_s = json_dumps(det, JSON_COMPACT);
+    if (set_s == NULL || unset_s == NULL || det_s == NULL) goto out;
+    /* Labels: the removed keys first, then the set ones, in one statement
+     * (no lost update between two PATCHes). The count is checked after. */
+    const char *p[6] = {endpoint,
+                        unset_s,
+                        set_s,
+                        pt->serial_given ? "t" : "f",
+                        pt->serial && pt->serial[0] ? pt->serial : NULL,
+                        pt->clear_labels ? "t" : "f"};
+    if ((r = db_begin(db)) < 0) goto out;
+    static const char sql[] =
+        "UPDATE devices SET labels = (CASE WHEN $6::boolean THEN '{}'::jsonb"
+        " ELSE labels - ARRAY(SELECT jsonb_array_elements_text($2::jsonb)) END) || $3::jsonb,"
+        " serial = CASE WHEN $4::boolean THEN $5::text ELSE serial END WHERE endpoint = $1"
+        " RETURNING (SELECT count(*) FROM jsonb_object_keys(labels))";
+    PGresult *res = PQexecParams(db_pg(db), sql, 6, NULL, p, NULL, NULL, 0);
+    if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+        db_set_pg_error(db, "device update", res);
+        r = strcmp(db_sqlstate(res), "23514") == 0 ? -EINVAL : -EIO;
+    } else if (PQntuples(res) == 0) {
+        db_set_error(db, "device %s: no such device", endpoint);
+        r = -ENOENT;
+    } else if (atoll(PQgetvalue(res, 0, 0)) > DB_DEVICE_LABELS_MAX) {
+        db_set_error(db, "device %s: more than %d labels", endpoint, DB_DEVICE_LABELS_MAX);
+        r = -EINVAL;
+    } else {
+        char obj[300];
+        snprintf(obj, sizeof obj, "device:%s", endpoint);
+        r = db_audit_write(db, actor, "device.update", obj, det_s);
+    }
+    PQclear(res);
+    if (r == 0) r = db_commit(db);
+    if (r < 0) db_rollback(db);
+out:
+    json_decref(set);
+    json_decref(unset);
+    json_decref(det);
+    free(set_s);
+    free(unset_s);
+    free(det_s);
     return r;
 }
 
@@ -721,6 +883,7 @@ struct db_devices_import {
     const char **p;                      /* parameter pointers, DB_DEVICES_BATCH * DEV_NCOLS */
     uint8_t mkey[DB_CREDENTIAL_KEY_LEN]; /* PSK key MACs (fetched with the first PSK row) */
     bool have_mkey;
+    const char *refused_ep; /* the endpoint of the row being refused, during |err| */
 };
 
 db_devices_import_t *db_devices_import_begin(db_t *db, db_secretbox_t *sb, const char *actor,
@@ -750,7 +913,9 @@ static void imp_refuse(db_devices_import_t *im, const struct dev_row *row, const
     char full[DB_DEVICE_MSG_MAX + 300];
     snprintf(full, sizeof full, "%s:%u:%u: %s", im->source, row->line, row->col, msg);
     im->refused++;
+    im->refused_ep = im->a.buf + row->off[0];
     if (im->err) im->err(im->arg, row->line, row->col, full);
+    im->refused_ep = NULL;
 }
 
 /* Writes the batch row by row under savepoints (after the batch failed whole). */
@@ -779,7 +944,7 @@ static int imp_rows_one_by_one(db_devices_import_t *im)
         PQclear(res);
         if (stored) {
             im->imported++;
-        } else if ((r = dev_explain_conflict(im->db, p, msg, sizeof msg)) == 0) {
+        } else if ((r = dev_explain_conflict(im->db, p, false, msg, sizeof msg)) == 0) {
             imp_refuse(im, &im->rows[i], msg);
         }
         if (r == 0) r = db_exec(im->db, "RELEASE SAVEPOINT row");
@@ -825,7 +990,7 @@ static int imp_flush(db_devices_import_t *im)
             continue;
         }
         char msg[DB_DEVICE_MSG_MAX];
-        r = dev_explain_conflict(im->db, im->p + i * DEV_NCOLS, msg, sizeof msg);
+        r = dev_explain_conflict(im->db, im->p + i * DEV_NCOLS, false, msg, sizeof msg);
         if (r == 0) imp_refuse(im, &im->rows[i], msg);
     }
     PQclear(res);
@@ -885,6 +1050,16 @@ int db_devices_import_end(db_devices_import_t *im, size_t *imported, size_t *ref
 void db_devices_import_abort(db_devices_import_t *im)
 {
     if (im == NULL) return;
-    db_rollback(im->db);
+    if (im->db) db_rollback(im->db);
     imp_free(im);
+}
+
+void db_devices_import_set_db(db_devices_import_t *im, db_t *db)
+{
+    im->db = db;
+}
+
+const char *db_devices_import_row_endpoint(const db_devices_import_t *im)
+{
+    return im->refused_ep ? im->refused_ep : "";
 }

@@ -1,6 +1,8 @@
 /*
- * db_devices.h — the devices table: add, get, remove, list, bulk import,
- * and the streaming load the daemon builds its credential store from.
+ * db_devices.h — the devices table: add, put (create or replace), patch
+ * (labels, serial), get, remove, list and query (labels, prefix, keyset
+ * pages), bulk import, and the streaming load the daemon builds its
+ * credential store from.
  *
  * PSK keys are sealed with the secretbox (secretbox.h) under the associated
  * data "devices.psk_key" NUL <endpoint>: a sealed key copied into another
@@ -48,6 +50,43 @@ typedef int (*db_devices_creds_fn)(void *arg, const creds_device_t *c, const db_
 int db_devices_add(db_t *db, db_secretbox_t *sb, const db_device_t *d, const char *actor);
 
 /*
+ * db_devices_put stores |d| like db_devices_add() when its endpoint is new
+ * (*created true), else replaces the stored record with it (*created
+ * false): every field, in one transaction with an audit row
+ * ("device.replace", saying whether the credential changed). A PSK key
+ * equal to the stored one keeps its sealed bytes, so replacing a device
+ * with the same credential leaves credential_version, a waiting rotated
+ * credential (bs_next) and the device's live sessions alone. Generated
+ * credentials of the device are kept.
+ *
+ * Returns 0; -EEXIST when a unique credential is another device's
+ * (db_errmsg() names which and whose); -EINVAL; -ENOKEY; -EIO.
+ */
+int db_devices_put(db_t *db, db_secretbox_t *sb, const db_device_t *d, const char *actor, bool *created);
+
+/* What db_devices_patch() changes: labels and the serial number only. */
+typedef struct db_devices_patch {
+    const db_label_t *set; /* labels added or changed (checked by db_device_set_field) */
+    size_t nset;
+    const char *const *unset; /* label keys removed (absent ones are ignored) */
+    size_t nunset;
+    bool clear_labels;  /* remove every label first */
+    bool serial_given;  /* change the serial number: */
+    const char *serial; /* to this (checked); NULL or "" removes it */
+} db_devices_patch_t;
+
+/*
+ * db_devices_patch changes the labels and serial number of device
+ * |endpoint| as |p| says, in one statement (concurrent patches do not lose
+ * each other's labels), with an audit row "device.update". The credential
+ * is not touched.
+ *
+ * Returns 0; -ENOENT; -EINVAL when the device would have more than
+ * DB_DEVICE_LABELS_MAX labels; -EIO.
+ */
+int db_devices_patch(db_t *db, const char *endpoint, const db_devices_patch_t *p, const char *actor);
+
+/*
  * db_devices_get reads device |endpoint| into |out|. With a keyring |sb| the
  * PSK key is opened into out->psk_key; with |sb| NULL it is not read
  * (psk_key_len 0; psk_key_id tells which key sealed it).
@@ -74,6 +113,24 @@ int db_devices_remove(db_t *db, const char *endpoint, const char *actor);
  * Returns 0; -EIO; or what |fn| returned.
  */
 int db_devices_list(db_t *db, const char *label_key, const char *label_value, db_devices_fn fn, void *arg);
+
+/* Which devices db_devices_query() walks. */
+typedef struct db_devices_query {
+    const db_label_t *labels; /* every one must match (key and value); uses the GIN index */
+    size_t nlabels;
+    const char *prefix; /* endpoint starts with it; NULL or "" = any */
+    const char *after;  /* keyset: only endpoints sorting after this one; NULL = from the start */
+    unsigned limit;     /* at most this many; 0 = all */
+} db_devices_query_t;
+
+/*
+ * db_devices_query calls |fn| for the devices |q| selects, by endpoint (the
+ * database's collation, the order `after` continues in), without opening
+ * keys. Rows stream one at a time.
+ *
+ * Returns 0; -ENOMEM; -EIO; or what |fn| returned.
+ */
+int db_devices_query(db_t *db, const db_devices_query_t *q, db_devices_fn fn, void *arg);
 
 /*
  * db_devices_load streams every device with its key opened, one at a time
@@ -134,7 +191,22 @@ int db_devices_import_add(db_devices_import_t *im, const db_device_t *d);
  */
 int db_devices_import_end(db_devices_import_t *im, size_t *imported, size_t *refused);
 
-/* db_devices_import_abort drops what is queued and frees |im|. NULL is allowed. */
+/* db_devices_import_abort drops what is queued and frees |im|; with no
+ * connection set (db_devices_import_set_db(im, NULL)) it touches no
+ * database. NULL is allowed. */
 void db_devices_import_abort(db_devices_import_t *im);
+
+/*
+ * db_devices_import_set_db hands |im| the connection to write with from now
+ * on (NULL: none until the next call). For an importer fed over several
+ * calls that do not keep one connection, e.g. one HTTP upload whose pieces
+ * are handled with whichever pooled connection is free: between
+ * db_devices_import_add() calls no transaction is open.
+ */
+void db_devices_import_set_db(db_devices_import_t *im, db_t *db);
+
+/* db_devices_import_row_endpoint is for the |err| callback of a refusal by
+ * the database: the endpoint of the refused row ("" otherwise). */
+const char *db_devices_import_row_endpoint(const db_devices_import_t *im);
 
 #endif /* BSD_DB_DB_DEVICES_H */

@@ -18,6 +18,8 @@
  */
 #include "bsd/db/devimport.h"
 
+#include "bsd/db/db_device_json.h"
+
 #include <wolfssl/options.h>
 
 #include <wolfssl/wolfcrypt/hash.h>
@@ -45,22 +47,23 @@ struct di_field {
 };
 
 struct db_import {
-    int format;                 /* DB_IMPORT_CSV / _JSON */
-    char name[256];             /* file name for messages */
-    db_import_row_fn row_fn;    /* good rows */
-    db_import_err_fn err_fn;    /* refused rows, fatal errors */
-    void *arg;                  /* for the callbacks */
-    int status;                 /* sticky error, 0 = fine */
-    size_t rows_ok, rows_bad;   /* counts */
-    unsigned line, col;         /* position of the next input byte */
-    unsigned bom;               /* bytes of a UTF-8 BOM matched at the start; 4 = done */
-    uint64_t *hash;             /* uniqueness set: digests (0 = empty) */
-    uint32_t *hline;            /* line of each digest */
-    size_t cap, used;           /* slots, occupied slots */
-    db_device_t dev;            /* record being checked (holds a key) */
-    char *rec;                  /* record bytes (CSV fields / JSON object) */
-    size_t reclen;              /* bytes in rec */
-    unsigned rec_line, rec_col; /* where the record starts */
+    int format;                              /* DB_IMPORT_CSV / _JSON */
+    char name[256];                          /* file name for messages */
+    db_import_row_fn row_fn;                 /* good rows */
+    db_import_err_fn err_fn;                 /* refused rows, fatal errors */
+    void *arg;                               /* for the callbacks */
+    int status;                              /* sticky error, 0 = fine */
+    size_t rows_ok, rows_bad;                /* counts */
+    unsigned line, col;                      /* position of the next input byte */
+    unsigned bom;                            /* bytes of a UTF-8 BOM matched at the start; 4 = done */
+    uint64_t *hash;                          /* uniqueness set: digests (0 = empty) */
+    uint32_t *hline;                         /* line of each digest */
+    size_t cap, used;                        /* slots, occupied slots */
+    db_device_t dev;                         /* record being checked (holds a key) */
+    char *rec;                               /* record bytes (CSV fields / JSON object) */
+    size_t reclen;                           /* bytes in rec */
+    unsigned rec_line, rec_col;              /* where the record starts */
+    char row_ep[DB_DEVICE_ENDPOINT_MAX + 1]; /* endpoint the current row names ("" if none usable) */
     /* CSV */
     enum di_csv_state cs;               /* state */
     bool skip_inq;                      /* CSV_SKIP: inside quotes */
@@ -225,6 +228,18 @@ static int di_emit(db_import_t *im, const unsigned fline[DB_F_COUNT], const unsi
     return r;
 }
 
+/* Remembers the endpoint a row names, for db_import_row_endpoint(): kept
+ * only when it has the shape of an endpoint (it is not checked further). */
+static void di_row_endpoint(db_import_t *im, const char *s, size_t len)
+{
+    im->row_ep[0] = 0;
+    if (len == 0 || len > DB_DEVICE_ENDPOINT_MAX) return;
+    for (size_t i = 0; i < len; i++)
+        if ((unsigned char)s[i] <= 0x20 || (unsigned char)s[i] >= 0x7f) return;
+    memcpy(im->row_ep, s, len);
+    im->row_ep[len] = 0;
+}
+
 static int di_new_row(db_import_t *im)
 {
     if (im->rows_ok + im->rows_bad >= DB_IMPORT_ROWS_MAX) {
@@ -235,6 +250,7 @@ static int di_new_row(db_import_t *im)
         return -E2BIG;
     }
     db_device_clear(&im->dev);
+    im->row_ep[0] = 0;
     im->dev.line = im->rec_line;
     im->dev.col = im->rec_col;
     return 0;
@@ -284,6 +300,8 @@ static int csv_row(db_import_t *im)
 {
     int r = di_new_row(im);
     if (r < 0) return r;
+    for (size_t i = 0; i < im->ncols && i < im->nfields && i < DI_FIELDS_MAX; i++)
+        if (im->colmap[i] == DB_F_ENDPOINT) di_row_endpoint(im, im->rec + im->fld[i].off, im->fld[i].len);
     if (im->nfields != im->ncols) {
         char m[96];
         snprintf(m, sizeof m, "expected %zu fields, got %zu", im->ncols, im->nfields);
@@ -321,6 +339,7 @@ static int csv_end_record(db_import_t *im)
     bool blank = im->nfields == 1 && im->fld[0].len == 0 && !im->rec_any;
     if (!blank) r = im->ncols == 0 ? csv_header(im) : csv_row(im);
     db_device_clear(&im->dev);
+    im->row_ep[0] = 0;
     explicit_bzero(im->rec, im->reclen);
     im->reclen = 0;
     im->nfields = 0;
@@ -458,71 +477,6 @@ static int csv_byte(db_import_t *im, char c)
 
 /* ---- JSON --------------------------------------------------------------------- */
 
-static int json_set(db_import_t *im, int f, const char *s, size_t len)
-{
-    char msg[DB_DEVICE_MSG_MAX];
-    if (db_device_set_field(&im->dev, f, s, len, msg, sizeof msg) < 0) {
-        di_row_error(im, im->rec_line, im->rec_col, msg);
-        return -1;
-    }
-    return 0;
-}
-
-/* A member's value: a string, or null (unset); arrays and objects where documented. */
-static int json_member(db_import_t *im, int f, json_t *v)
-{
-    char msg[DB_DEVICE_MSG_MAX];
-    if (json_is_null(v)) return 0;
-    if (json_is_string(v)) return json_set(im, f, json_string_value(v), json_string_length(v));
-    if (f == DB_F_NOSEC_ALLOW && json_is_array(v)) {
-        size_t i;
-        json_t *e;
-        json_array_foreach(v, i, e)
-        {
-            if (!json_is_string(e)) {
-                di_row_error(im, im->rec_line, im->rec_col, "nosec_allow entries must be strings");
-                return -1;
-            }
-            if (json_string_length(e) == 0) continue;
-            if (json_set(im, f, json_string_value(e), json_string_length(e)) < 0) return -1;
-        }
-        return 0;
-    }
-    if (f == DB_F_LABELS && json_is_object(v)) {
-        const char *k;
-        json_t *e;
-        json_object_foreach(v, k, e)
-        {
-            if (!json_is_string(e)) {
-                di_row_error(im, im->rec_line, im->rec_col, "label values must be strings");
-                return -1;
-            }
-            size_t kl = strlen(k), vl = json_string_length(e);
-            if (strchr(k, '=') != NULL || strchr(k, ';') != NULL || memchr(json_string_value(e), ';', vl)) {
-                snprintf(msg, sizeof msg, "label keys must not contain '=' or ';', values not ';'");
-                di_row_error(im, im->rec_line, im->rec_col, msg);
-                return -1;
-            }
-            char kv[DB_DEVICE_LABEL_KEY_MAX + DB_DEVICE_LABEL_VAL_MAX + 8];
-            if (kl + 1 + vl >= sizeof kv) {
-                di_row_error(im, im->rec_line, im->rec_col, "label too long");
-                return -1;
-            }
-            memcpy(kv, k, kl);
-            kv[kl] = '=';
-            memcpy(kv + kl + 1, json_string_value(e), vl);
-            if (json_set(im, f, kv, kl + 1 + vl) < 0) return -1;
-        }
-        return 0;
-    }
-    snprintf(msg, sizeof msg, "%s must be a string%s", db_field_name(f),
-             f == DB_F_NOSEC_ALLOW ? " or an array of strings"
-             : f == DB_F_LABELS    ? " or an object of strings"
-                                   : "");
-    di_row_error(im, im->rec_line, im->rec_col, msg);
-    return -1;
-}
-
 static int json_object_row(db_import_t *im)
 {
     int r = di_new_row(im);
@@ -542,21 +496,12 @@ static int json_object_row(db_import_t *im)
         di_row_error(im, line, col, je.text);
         return 0;
     }
-    json_t *v = json_object_get(o, "kind");
-    if (v != NULL && json_member(im, DB_F_KIND, v) < 0) goto done;
-    const char *k;
-    json_object_foreach(o, k, v)
-    {
-        int f = -1;
-        for (int i = 0; i < DB_F_COUNT; i++)
-            if (strcmp(k, db_field_name(i)) == 0) f = i;
-        if (f < 0) {
-            char m[128];
-            snprintf(m, sizeof m, "unknown member '%.40s'", k);
-            di_row_error(im, im->rec_line, im->rec_col, m);
-            goto done;
-        }
-        if (f != DB_F_KIND && json_member(im, f, v) < 0) goto done;
+    json_t *ep = json_object_get(o, "endpoint");
+    if (json_is_string(ep)) di_row_endpoint(im, json_string_value(ep), json_string_length(ep));
+    char msg[DB_DEVICE_MSG_MAX];
+    if (db_device_from_json(&im->dev, o, msg, sizeof msg, NULL) < 0) {
+        di_row_error(im, im->rec_line, im->rec_col, msg);
+        goto done;
     }
     unsigned fline[DB_F_COUNT], fcol[DB_F_COUNT];
     for (int i = 0; i < DB_F_COUNT; i++) {
@@ -653,6 +598,7 @@ static int json_byte(db_import_t *im, char c)
             r = json_object_row(im);
         }
         db_device_clear(&im->dev);
+        im->row_ep[0] = 0;
         explicit_bzero(im->rec, im->reclen);
         im->reclen = 0;
         return r;
@@ -740,6 +686,11 @@ size_t db_import_rows_ok(const db_import_t *im)
 size_t db_import_rows_failed(const db_import_t *im)
 {
     return im->rows_bad;
+}
+
+const char *db_import_row_endpoint(const db_import_t *im)
+{
+    return im->row_ep;
 }
 
 void db_import_free(db_import_t *im)

@@ -76,6 +76,15 @@ int db_import_finish(db_import_t *im);
 size_t db_import_rows_ok(const db_import_t *im);
 size_t db_import_rows_failed(const db_import_t *im);
 
+/*
+ * db_import_row_endpoint is for an error callback: the endpoint the refused
+ * row names, as written, when it has the shape of one (1..255 printable
+ * ASCII bytes without blanks); "" when it does not, when the row's endpoint
+ * is not known (the JSON object is malformed), and for an error that stops
+ * the import.
+ */
+const char *db_import_row_endpoint(const db_import_t *im);
+
 /* db_import_free wipes and frees the parser. NULL is allowed. */
 void db_import_free(db_import_t *im);
 

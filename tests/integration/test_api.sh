@@ -28,14 +28,8 @@ t_pki
 t_pg_start || { fail "private PostgreSQL cluster starts"; t_done; exit 1; }
 t_secret_keys
 export BSD_DB_URL="$T_DB_URL" BSD_SECRET_KEY_FILE="$T_WORK/keys"
-sql() { psql -X -At "$T_DB_URL" -c "$1"; }
-show() { sed 's/^/#   /' "$1" | head -n 30; }
-# A TCP port on 127.0.0.1 that nothing listens on right now.
-tcp_port() {
-    python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
-}
-# jtrue FILE EXPR: the JSON in FILE makes the Python expression over d true.
-jtrue() { python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); sys.exit(0 if eval(sys.argv[2]) else 1)' "$@" 2>/dev/null; }
+# sql, show, jtrue, tcp_port, api, expect: tests/lib/api.sh
+. "$BSD_SRCDIR/tests/lib/api.sh"
 
 check "bsctl migrate" sh -c '"$1" migrate >"$2/migrate.out" 2>&1' _ "$BSCTL" "$T_WORK"
 
@@ -124,21 +118,6 @@ check "... and logs both listeners" sh -c 'grep -q "event=api.listening addr=127
 H=http://127.0.0.1:$HP
 S=https://127.0.0.1:$SP
 
-# api METHOD PATH TOKEN [curl args]: CODE = status, body in $B, headers in $T_WORK/hdr.
-B=$T_WORK/body
-api() {
-    m=$1 p=$2 tok=$3
-    shift 3
-    [ -n "$tok" ] && set -- -H "Authorization: Bearer $tok" "$@"
-    CODE=$(curl -s -o "$B" -D "$T_WORK/hdr" -w '%{http_code}' -X "$m" "$@" "$H$p")
-}
-# expect DESC STATUS METHOD PATH TOKEN [curl args]
-expect() {
-    d=$1 want=$2
-    shift 2
-    api "$@"
-    if [ "$CODE" = "$want" ]; then pass "$d: $want"; else fail "$d: want $want, got $CODE"; show "$B"; fi
-}
 # The one error shape: code (snake_case), message, details (object or null).
 err_shape() {
     jtrue "$B" 'set(d) == {"code", "message", "details"} and d["code"] == sys.argv[3] and isinstance(d["message"], str) and len(d["message"]) > 10 and (d["details"] is None or isinstance(d["details"], dict))' "$1" &&

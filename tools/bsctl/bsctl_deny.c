@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "bsd/db/db_deny.h"
+#include "bsd/db/db_device_json.h"
 
 enum { OPT_REASON = 1 };
 
@@ -27,9 +28,7 @@ static int print_entry(void *arg, const db_deny_entry_t *e)
 {
     json_t *arr = arg;
     if (arr)
-        json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:s, s:s}", "type",
-                                             e->is_source ? "source" : "device", "what", e->what, "reason",
-                                             e->reason, "actor", e->actor, "created", e->created));
+        json_array_append_new(arr, db_deny_entry_json(e));
     else
         printf("%-7s %-40s %-24s %-20s %s\n", e->is_source ? "source" : "device", e->what, e->actor,
                e->created, e->reason);

@@ -8,6 +8,7 @@
  */
 #include "tools/bsctl/bsctl.h"
 
+#include "bsd/db/db_device_json.h"
 #include "bsd/db/db_devices.h"
 #include "bsd/db/devimport.h"
 #include "bsd/util/lex.h"
@@ -296,68 +297,6 @@ static char *dev_hex(const uint8_t *p, size_t n)
     return s;
 }
 
-/* The record as JSON; the PSK key only when |reveal| (and it was opened). */
-static json_t *dev_json(const db_device_t *d, bool reveal, bool full)
-{
-    json_t *o = json_object();
-    json_object_set_new(o, "endpoint", json_string(d->endpoint));
-    json_object_set_new(o, "kind", json_string(devfile_kind_name(d->kind)));
-    char *h;
-    switch (d->kind) {
-    case DEVFILE_PSK:
-        json_object_set_new(o, "psk_identity", json_string(d->psk_identity));
-        if (full) json_object_set_new(o, "psk_key_id", json_integer(d->psk_key_id));
-        if (reveal && d->psk_key_len > 0 && (h = dev_hex(d->psk_key, d->psk_key_len)) != NULL) {
-            json_object_set_new(o, "psk_key", json_string(h));
-            explicit_bzero(h, strlen(h));
-            free(h);
-        }
-        break;
-    case DEVFILE_RPK:
-        if ((h = dev_hex(d->spki, d->spki_len)) != NULL) {
-            json_object_set_new(o, "spki", json_string(h));
-            free(h);
-        }
-        break;
-    case DEVFILE_X509:
-        json_object_set_new(o, "x509_name_type", json_string(dev_name_types[d->x509_name_type & 3]));
-        json_object_set_new(o, "x509_name", json_string(d->x509_name));
-        if (d->has_fingerprint && (h = dev_hex(d->fingerprint, sizeof d->fingerprint)) != NULL) {
-            json_object_set_new(o, "fingerprint", json_string(h));
-            free(h);
-        }
-        break;
-    case DEVFILE_NOSEC: {
-        json_t *a = json_array();
-        for (size_t i = 0; i < d->allow_count; i++) {
-            char one[64];
-            json_array_append_new(a, json_string(db_device_allow_format(&d->allow[i], one, sizeof one)));
-        }
-        json_object_set_new(o, "nosec_allow", a);
-        break;
-    }
-    default: break;
-    }
-    json_t *l = json_object();
-    for (size_t i = 0; i < d->nlabels; i++)
-        json_object_set_new(l, d->labels[i].key, json_string(d->labels[i].value));
-    json_object_set_new(o, "labels", l);
-    json_object_set_new(o, "serial", d->serial[0] ? json_string(d->serial) : json_null());
-    json_object_set_new(o, "credential_version", json_integer(d->credential_version));
-    json_object_set_new(o, "created", json_string(d->created));
-    json_object_set_new(o, "updated", json_string(d->updated));
-    if (d->bs_next.has) { /* a new bootstrap credential written, not used yet */
-        json_t *n = json_object();
-        json_object_set_new(n, "rotation", json_integer(d->bs_next.rotation));
-        json_object_set_new(n, "kind", json_string(devfile_kind_name(d->bs_next.kind)));
-        if (d->bs_next.kind == DEVFILE_PSK)
-            json_object_set_new(n, "psk_identity", json_string(d->bs_next.psk_identity));
-        json_object_set_new(n, "written_at", json_string(d->bs_next.written_at));
-        json_object_set_new(o, "bootstrap_credential_written", n);
-    }
-    return o;
-}
-
 static void dev_labels_text(const db_device_t *d, char *out, size_t cap)
 {
     size_t n = 0;
@@ -417,7 +356,7 @@ static int dev_show(bsctl_t *ctl, int argc, char **argv)
         return BSCTL_FAIL;
     }
     if (ctl->json) {
-        bsctl_json_out(dev_json(d, reveal, true));
+        bsctl_json_out(db_device_json(d, DB_DEVICE_JSON_KEY_ID | (reveal ? DB_DEVICE_JSON_KEY : 0)));
     } else {
         printf("endpoint:           %s\n", d->endpoint);
         printf("kind:               %s\n", devfile_kind_name(d->kind));
@@ -493,7 +432,7 @@ static int dev_list_row(void *arg, const db_device_t *d)
 {
     struct dev_list *l = arg;
     if (l->json) {
-        json_t *o = dev_json(d, false, false);
+        json_t *o = db_device_json(d, 0);
         char *s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
         printf("%s  %s", l->n ? ",\n" : "", s ? s : "{}");
         free(s);
