@@ -91,6 +91,12 @@ static void metrics_write_transport(const metrics_src_t *src, FILE *f)
     metrics_head(f, "bsd_handshakes_total", "counter", "DTLS handshakes by result.");
     fprintf(f, "bsd_handshakes_total{result=\"ok\"} %llu\n", METRICS_WSUM(src, handshakes_ok));
     fprintf(f, "bsd_handshakes_total{result=\"failed\"} %llu\n", METRICS_WSUM(src, handshakes_failed));
+    metrics_head(f, "bsd_handshakes_failed_total", "counter",
+                 "Failed DTLS handshakes by reason (the reason= of event=dtls.handshake.failed).");
+    for (int i = 0; i < WORKER_HS_FAIL_N; i++)
+        fprintf(f, "bsd_handshakes_failed_total{reason=\"%s\"} %llu\n", worker_hs_fail_name(i),
+                metrics_wsum(src, offsetof(worker_stats_t, handshakes_failed_by) +
+                                      (size_t)i * sizeof(atomic_ulong)));
     metrics_head(f, "bsd_hello_verify_sent_total", "counter",
                  "DTLS HelloVerifyRequests sent (stateless cookie exchanges).");
     fprintf(f, "bsd_hello_verify_sent_total %llu\n", METRICS_WSUM(src, hello_verify_sent));

@@ -29,8 +29,7 @@ KEY=00112233445566778899aabbccddeeff
 "$BSCTL" migrate >/dev/null
 {
     echo "endpoint,kind,psk_identity,psk_key"
-    "$SIM" --server coaps://127.0.0.1:1 --count "$n" --ep-prefix bench- --psk-key $KEY --psk-key-per-device \
-        --print-devices | awk '{ gsub(/"/, ""); sub(/key=/, "", $4); print $1 ",psk,," $4 }'
+    t_sim_csv "$n" bench- $KEY
 } >"$T_WORK/devices.csv"
 "$BSCTL" device import "$T_WORK/devices.csv"
 "$BSCTL" policy apply "$root/examples/policies/minimal.yaml" >/dev/null

@@ -345,7 +345,10 @@ static void dev_import_free(void *p)
 {
     dev_import_t *x = p;
     if (x == NULL) return;
-    db_devices_import_abort(x->dim); /* no connection set here: frees only */
+    /* An upload cut short (413, the client went away): the batches already
+     * committed stay, and the audit says so. */
+    if (x->dim) db_devices_import_set_db(x->dim, x->req ? api_db(x->req) : NULL);
+    db_devices_import_abort(x->dim);
     db_import_free(x->parser);
     db_secretbox_free(&x->sb);
     json_decref(x->errors);

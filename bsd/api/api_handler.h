@@ -127,7 +127,8 @@ typedef struct api_route {
     const char *content_types; /* RAW/STREAM: accepted media types, comma-separated; JSON: application/json */
     unsigned flags;            /* API_F_* */
     api_chunk_fn on_chunk;     /* API_BODY_STREAM only */
-    void (*stream_free)(void *stream); /* frees req->stream when the handler is not reached */
+    void (*stream_free)(void *stream); /* frees req->stream when the handler is not reached (the
+                                          upload was refused or cut short); api_db() still works */
 } api_route_t;
 
 /* Ends a route table. */

@@ -351,9 +351,10 @@ static void api_on_completed(void *cls, struct MHD_Connection *conn, void **req_
     struct api_call *c = *req_cls;
     if (c == NULL) return;
     *req_cls = NULL;
-    api_release_db(c);
+    /* stream_free may still use this request's connection (api_db). */
     const api_route_t *r = c->req.route;
     if (!c->handled && c->req.stream && r && r->stream_free) r->stream_free(c->req.stream);
+    api_release_db(c);
     json_decref(c->req.json);
     free(c->resp.body);
     free(c->buf);

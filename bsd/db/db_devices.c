@@ -1028,19 +1028,23 @@ static void imp_free(db_devices_import_t *im)
     free(im);
 }
 
+/* The device.import audit row: what this import stored, and whether it ran to its end. */
+static int imp_audit(db_devices_import_t *im, bool complete)
+{
+    char det[512];
+    json_t *o = json_pack("{s:s, s:I, s:I, s:b}", "source", im->source, "imported", (json_int_t)im->imported,
+                          "refused_by_database", (json_int_t)im->refused, "complete", complete);
+    char *s = o ? json_dumps(o, JSON_COMPACT) : NULL;
+    snprintf(det, sizeof det, "%s", s ? s : "{}");
+    free(s);
+    json_decref(o);
+    return db_audit_write(im->db, im->actor, "device.import", "devices", det);
+}
+
 int db_devices_import_end(db_devices_import_t *im, size_t *imported, size_t *refused)
 {
     int r = imp_flush(im);
-    if (r == 0) {
-        char det[512];
-        json_t *o = json_pack("{s:s, s:I, s:I}", "source", im->source, "imported", (json_int_t)im->imported,
-                              "refused_by_database", (json_int_t)im->refused);
-        char *s = o ? json_dumps(o, JSON_COMPACT) : NULL;
-        snprintf(det, sizeof det, "%s", s ? s : "{}");
-        free(s);
-        json_decref(o);
-        r = db_audit_write(im->db, im->actor, "device.import", "devices", det);
-    }
+    if (r == 0) r = imp_audit(im, true);
     if (imported) *imported = im->imported;
     if (refused) *refused = im->refused;
     imp_free(im);
@@ -1050,7 +1054,11 @@ int db_devices_import_end(db_devices_import_t *im, size_t *imported, size_t *ref
 void db_devices_import_abort(db_devices_import_t *im)
 {
     if (im == NULL) return;
-    if (im->db) db_rollback(im->db);
+    if (im->db) {
+        db_rollback(im->db);
+        /* Batches already committed stay: say so in the audit. */
+        if (im->imported > 0) imp_audit(im, false);
+    }
     imp_free(im);
 }
 

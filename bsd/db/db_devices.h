@@ -191,9 +191,11 @@ int db_devices_import_add(db_devices_import_t *im, const db_device_t *d);
  */
 int db_devices_import_end(db_devices_import_t *im, size_t *imported, size_t *refused);
 
-/* db_devices_import_abort drops what is queued and frees |im|; with no
- * connection set (db_devices_import_set_db(im, NULL)) it touches no
- * database. NULL is allowed. */
+/* db_devices_import_abort drops what is queued and frees |im|; batches
+ * already committed stay and, when there were any, a device.import audit
+ * row with "complete": false says so. With no connection set
+ * (db_devices_import_set_db(im, NULL)) it touches no database. NULL is
+ * allowed. */
 void db_devices_import_abort(db_devices_import_t *im);
 
 /*

@@ -403,12 +403,34 @@ static const char *peer_str(const sess_t *s, char *buf, size_t cap)
     return udp_addr_str((const struct sockaddr *)&s->peer, buf, cap);
 }
 
+static const char *const hs_fail_reasons[WORKER_HS_FAIL_N] = WORKER_HS_FAIL_REASONS;
+
+int worker_hs_fail_index(const char *reason)
+{
+    for (int i = 0; reason && i < WORKER_HS_FAIL_N; i++)
+        if (strcmp(reason, hs_fail_reasons[i]) == 0) return i;
+    return 0;
+}
+
+const char *worker_hs_fail_name(int i)
+{
+    return i >= 0 && i < WORKER_HS_FAIL_N ? hs_fail_reasons[i] : NULL;
+}
+
+/* Counts a failed handshake, in all and by its reason. */
+static void count_hs_failure(worker_t *w, const char *reason)
+{
+    atomic_fetch_add_explicit(&w->stats.handshakes_failed, 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&w->stats.handshakes_failed_by[worker_hs_fail_index(reason)], 1,
+                              memory_order_relaxed);
+}
+
 static void handshake_failed(worker_t *w, sess_t *s, int err, const char *stage)
 {
     char pb[64], eb[96], eq[LOG_QUOTE_SIZE(96)];
     wolfSSL_ERR_error_string_n((unsigned long)err, eb, sizeof(eb));
     log_quote(eq, sizeof(eq), (const uint8_t *)eb, strnlen(eb, sizeof(eb)));
-    atomic_fetch_add_explicit(&w->stats.handshakes_failed, 1, memory_order_relaxed);
+    count_hs_failure(w, s->auth.fail_reason);
     log_msg(BSD_LOG_INFO, "dtls.handshake.failed",
             "worker=%d peer=%s stage=%s reason=%s alert=%s error=%d detail=%s", w->id,
             peer_str(s, pb, sizeof(pb)), stage, s->auth.fail_reason ? s->auth.fail_reason : "protocol",
@@ -560,7 +582,7 @@ static void sess_timeout(worker_t *w, sess_t *s)
     char pb[64];
     if (s->state == S_HANDSHAKE) {
         if (w->now >= s->created + w->lim.handshake_timeout_ms) {
-            atomic_fetch_add_explicit(&w->stats.handshakes_failed, 1, memory_order_relaxed);
+            count_hs_failure(w, "timeout");
             log_msg(BSD_LOG_INFO, "dtls.handshake.failed", "worker=%d peer=%s reason=timeout", w->id,
                     peer_str(s, pb, sizeof(pb)));
             sess_close(w, s, 0);

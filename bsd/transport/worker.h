@@ -87,6 +87,23 @@ typedef struct worker_limits {
     uint16_t max_datagram;
 } worker_limits_t;
 
+/* Why DTLS handshakes failed: the reasons dtls.c and the worker log, as
+ * named by worker_hs_fail_name(). */
+#define WORKER_HS_FAIL_REASONS                                                                               \
+    {                                                                                                        \
+        "protocol", "timeout", "unknown_psk_identity", "psk_identity_contains_nul",                          \
+            "unknown_raw_public_key", "certificate_names_several_devices", "certificate_unparsable",         \
+            "certificate_not_bound_to_device", "certificate_fingerprint_mismatch", "certificate_expired",    \
+            "unknown_ca", "bad_certificate"                                                                  \
+    }
+#define WORKER_HS_FAIL_N 12
+
+/* The index of |reason| in WORKER_HS_FAIL_REASONS; NULL or unknown: 0 ("protocol"). */
+int worker_hs_fail_index(const char *reason);
+
+/* The name of reason |i| (0..WORKER_HS_FAIL_N-1), or NULL. */
+const char *worker_hs_fail_name(int i);
+
 /* Counters, written by the worker (relaxed), read by anyone. */
 typedef struct worker_stats {
     atomic_ulong handshakes_ok;
@@ -98,6 +115,7 @@ typedef struct worker_stats {
     atomic_ulong coap_in;
     atomic_ulong revoked; /* sessions closed because their credential went away or changed */
     atomic_ulong denied;  /* datagrams from deny-listed sources dropped */
+    atomic_ulong handshakes_failed_by[WORKER_HS_FAIL_N]; /* by worker_hs_fail_index() */
 } worker_stats_t;
 
 typedef struct worker worker_t;

@@ -260,12 +260,19 @@ check "after the session: bsd_handshakes_total{result=\"ok\"} grew" gt 'bsd_hand
 check "... bsd_hello_verify_sent_total grew" gt bsd_hello_verify_sent_total
 check "... bsd_coap_messages_received_total grew" gt bsd_coap_messages_received_total
 check "... bsd_records_stored_total grew (the record reached PostgreSQL)" gt bsd_records_stored_total
-if grep -q 'metrics_session_done' "$BSD_SRCDIR/bsd/bootstrap.c"; then
-    check "... bsd_bootstrap_sessions_total{outcome=\"finished\"} grew" gt 'bsd_bootstrap_sessions_total{outcome="finished"}'
-    check "... the duration histogram counted it" gt bsd_bootstrap_session_duration_seconds_count
-else
-    pass "# SKIP session outcome counters: bsd/bootstrap.c does not call metrics_session_done() yet"
-fi
+check "... bsd_bootstrap_sessions_total{outcome=\"finished\"} grew" gt 'bsd_bootstrap_sessions_total{outcome="finished"}'
+check "... the duration histogram counted it" gt bsd_bootstrap_session_duration_seconds_count
+# A handshake with an identity nobody has: counted by its reason.
+timeout 20 "$SIM" --server "coaps://127.0.0.1:$port" --timeout 10 --ep nobody --psk-identity nobody --psk-key $KEY \
+    --expect handshake-failed >"$T_WORK/sim.out" 2>&1
+check "an unknown PSK identity fails the handshake" grep -q 'outcome=handshake-failed' "$T_WORK/sim.out"
+cp "$B" "$T_WORK/metrics0"
+api GET /metrics "$VIEW"
+cp "$B" "$T_WORK/metrics1"
+check "... and bsd_handshakes_failed_total{reason=\"unknown_psk_identity\"} grew" \
+    gt 'bsd_handshakes_failed_total{reason="unknown_psk_identity"}'
+check "... every failure reason is exported" \
+    [ "$(grep -c '^bsd_handshakes_failed_total{reason=' "$T_WORK/metrics1")" = 12 ]
 
 # ---- sessions: one real, 30 made up for filters and pages ------------------------------------
 api GET "/api/v1/sessions?endpoint=$EP" "$VIEW"

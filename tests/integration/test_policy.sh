@@ -30,8 +30,7 @@ check "bsctl migrate applies the schema" sh -c '"$1" migrate >"$2/migrate.out" 2
 
 # Devices: two on line A (the policy's match), one on line B (no policy),
 # and 60 load devices on line A, each with its own key.
-"$SIM" --server coaps://127.0.0.1:1 --count 60 --ep-prefix urn:imei:3599000 --psk-key $BASE --psk-key-per-device \
-    --print-devices | awk '{ gsub(/"/, ""); sub(/key=/, "", $4); print $1 ",psk,," $4 ",line=A" }' >"$T_WORK/load.csv"
+t_sim_csv 60 urn:imei:3599000 $BASE line=A >"$T_WORK/load.csv"
 {
     echo "endpoint,kind,psk_identity,psk_key,labels"
     echo "$EP,psk,,$BASE,line=A;model=m1"

@@ -174,6 +174,15 @@ t_pg_start() {
 t_pg_stop() { bash "$BSD_SRCDIR/scripts/pg-cluster.sh" stop "$T_WORK/pg" >/dev/null 2>&1 || true; }
 
 # t_secret_keys: writes a fresh keyring (one key, id 1) to $T_WORK/keys (0600).
+# t_sim_csv N PREFIX KEY [LABELS]: CSV rows (no header; columns endpoint,
+# kind, psk_identity, psk_key[, labels]) for the N devices that
+# `bsd-sim --count N --ep-prefix PREFIX --psk-key KEY --psk-key-per-device`
+# plays, for `bsctl device import` or the API. Needs $SIM.
+t_sim_csv() {
+    "$SIM" --server coaps://127.0.0.1:1 --count "$1" --ep-prefix "$2" --psk-key "$3" --psk-key-per-device \
+        --print-devices | awk -v l="${4:-}" '{ gsub(/"/, ""); sub(/key=/, "", $4); print $1 ",psk,," $4 (l == "" ? "" : "," l) }'
+}
+
 # t_db_conf PORT WORKERS LOG_LEVEL: prints a PSK-only daemon configuration
 # in database mode (the private cluster, $T_WORK/keys, records spooled in
 # $T_WORK/spool); callers append their own lines.
