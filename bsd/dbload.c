@@ -264,8 +264,7 @@ static int add_rotations(dev_ctx_t *x, const creds_device_t *cur, const db_devic
             der.kind = CREDS_RPK;
             der.spki = pc.identity;
             der.spki_len = (uint16_t)pc.identity_len;
-            for (size_t i = 0; i < pc.identity_len; i++)
-                snprintf(hex + 2 * i, 3, "%02x", pc.identity[i]);
+            db_hex_encode(pc.identity, pc.identity_len, hex);
             json_object_set_new(o, "kind", json_string("rpk"));
             json_object_set_new(o, "spki", json_string(hex));
         }

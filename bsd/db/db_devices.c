@@ -116,16 +116,6 @@ static int dev_key_mac(const uint8_t mkey[DB_CREDENTIAL_KEY_LEN], const uint8_t 
     return ok ? 0 : -EIO;
 }
 
-static void dev_tohex(const uint8_t *p, size_t n, char *out)
-{
-    static const char hx[] = "0123456789abcdef";
-    for (size_t i = 0; i < n; i++) {
-        out[2 * i] = hx[p[i] >> 4];
-        out[2 * i + 1] = hx[p[i] & 15];
-    }
-    out[2 * n] = 0;
-}
-
 int db_devices_seal_psk(db_secretbox_t *sb, const uint8_t mkey[DB_CREDENTIAL_KEY_LEN], const char *endpoint,
                         const uint8_t *key, size_t len, char sealed_hex[DB_DEVICES_SEALED_HEX_MAX],
                         char mac_hex[65])
@@ -138,8 +128,8 @@ int db_devices_seal_psk(db_secretbox_t *sb, const uint8_t mkey[DB_CREDENTIAL_KEY
     int r = db_secretbox_seal(sb, ad, (size_t)adlen, key, len, sealed, sizeof sealed, &slen);
     if (r < 0) return r;
     if (dev_key_mac(mkey, key, len, mac) < 0) return -EIO;
-    dev_tohex(sealed, slen, sealed_hex);
-    dev_tohex(mac, sizeof mac, mac_hex);
+    db_hex_encode(sealed, slen, sealed_hex);
+    db_hex_encode(mac, sizeof mac, mac_hex);
     return 0;
 }
 
