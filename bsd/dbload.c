@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "bsd/db/db.h"
+#include "bsd/db/db_certs.h"
 #include "bsd/db/db_devices.h"
 #include "bsd/db/db_migrate.h"
 #include "bsd/db/db_policy_ops.h"
@@ -334,6 +335,40 @@ static int on_device(void *arg, const creds_device_t *in, const db_device_t *d)
     return r;
 }
 
+/* The fingerprints of revoked EST certificates, refused in handshakes. */
+typedef struct revoked_acc {
+    uint8_t (*fp)[32];
+    size_t n, cap;
+} revoked_acc_t;
+
+static int on_revoked(void *arg, const db_cert_t *c)
+{
+    revoked_acc_t *a = arg;
+    if (a->n == a->cap) {
+        size_t ncap = a->cap ? a->cap * 2 : 64;
+        uint8_t(*nfp)[32] = realloc(a->fp, ncap * 32);
+        if (!nfp) return -ENOMEM;
+        a->fp = nfp;
+        a->cap = ncap;
+    }
+    memcpy(a->fp[a->n++], c->fingerprint, 32);
+    return 0;
+}
+
+static int load_revoked(db_t *db, creds_t *creds, char *err, size_t errcap)
+{
+    revoked_acc_t a = {0};
+    int r = db_certs_revoked(db, on_revoked, &a);
+    if (r == 0) r = creds_set_revoked(creds, (const uint8_t(*)[32])a.fp, a.n);
+    free(a.fp);
+    if (r != 0) {
+        snprintf(err, errcap, "%s: revoked certificates: %s", db_url(db),
+                 r == -ENOMEM || r == CREDS_ERR_NOMEM ? "out of memory" : db_errmsg(db));
+        return -1;
+    }
+    return 0;
+}
+
 int dbload_gen(const bsd_config_t *cfg, creds_t **creds, bsd_planner_t **planner, char *err, size_t errcap)
 {
     *creds = NULL;
@@ -397,6 +432,7 @@ int dbload_gen(const bsd_config_t *cfg, creds_t **creds, bsd_planner_t **planner
         if (!err[0]) snprintf(err, errcap, "%s: devices: %s", db_url(db), db_errmsg(db));
         goto out;
     }
+    if (load_revoked(db, *creds, err, errcap) != 0) goto out;
     if (x.skipped) log_msg(BSD_LOG_INFO, "db.devices.denied", "count=%zu", x.skipped);
     if (x.due || x.pending || x.conflicts)
         log_msg(BSD_LOG_INFO, "db.rotations", "due=%zu written=%zu refused=%zu", x.due, x.pending,

@@ -32,6 +32,7 @@
 #ifdef BSD_HAVE_BOOTSTRAP
 #include "bsd/dbload.h"
 #include "bsd/dbnotify.h"
+#include "bsd/est_srv.h"
 #include "bsd/lwm2m/bs_planfile.h"
 #include "bsd/planner.h"
 #include "bsd/recwriter.h"
@@ -106,6 +107,7 @@ static bsd_gen_t *build_gen(const bsd_config_t *cfg, uint64_t id, char *err, siz
         .cert_file = cfg->dtls.cert_file,
         .key_file = cfg->dtls.key_file,
         .ca_file = cfg->dtls.ca_file,
+        .ca_file2 = cfg->est.ca_cert,
         .allow_psk = cfg->dtls.psk,
         .allow_rpk = cfg->dtls.rpk,
         .allow_x509 = cfg->dtls.x509,
@@ -258,6 +260,17 @@ int main(int argc, char **argv)
         return 1;
     }
     char err[1024];
+#ifdef BSD_HAVE_BOOTSTRAP
+    /* The EST CA first: its key is read now, before privileges are dropped
+     * (like the API's TLS key), and the generation loader issues the
+     * certificates policies give at bootstrap with it. */
+    est_srv_t *est = est_srv_open(&cfg, err, sizeof(err));
+    if (!est && err[0]) {
+        fprintf(stderr, "bsd: %s\n", err);
+        config_free(&cfg);
+        return EXIT_CONFIG;
+    }
+#endif
     bsd_gen_t *gen = build_gen(&cfg, 1, err, sizeof(err));
     if (!gen) {
         fprintf(stderr, "bsd: %s\n", err);
@@ -271,6 +284,9 @@ int main(int argc, char **argv)
             config_free(&cfg);
             return EXIT_CONFIG;
         }
+#ifdef BSD_HAVE_BOOTSTRAP
+        est_srv_close(est);
+#endif
         if (verbose) config_dump(&cfg, stdout);
         printf("configuration OK (%zu devices)\n", creds_count(gen->creds));
         free_gen(gen);
@@ -362,6 +378,13 @@ int main(int argc, char **argv)
         dbnotify_poll(notify, 0); /* connect now; the first "change" is the start itself */
     }
 #endif
+#ifdef BSD_HAVE_BOOTSTRAP
+    if (est && est_srv_start(est, err, sizeof(err)) != 0) {
+        fprintf(stderr, "bsd: %s\n", err);
+        return 1;
+    }
+    srv.est = est;
+#endif
     worker_app_t app;
     server_app(&srv, &app);
     worker_limits_t lim = {
@@ -390,6 +413,9 @@ int main(int argc, char **argv)
     }
     metrics_src_t msrc = {.workers = workers, .nworkers = nworkers, .spool = srv.spool, .rw = srv.rw};
     api_hooks_t hooks = {.ctx = &msrc, .metrics = api_metrics_hook, .generation = api_generation_hook};
+#ifdef BSD_HAVE_BOOTSTRAP
+    hooks.est_ca = est_srv_ca(est);
+#endif
     int exit_code = 0;
     if (api && api_start(api, &hooks, err, sizeof(err)) != 0) {
         fprintf(stderr, "bsd: %s\n", err);
@@ -481,6 +507,9 @@ int main(int argc, char **argv)
         worker_free(workers[w]);
     }
     free_gen(retired);
+#ifdef BSD_HAVE_BOOTSTRAP
+    est_srv_close(est); /* after the workers: no session holds a job any more */
+#endif
     dbnotify_free(notify);
     recwriter_stop(srv.rw, 2000); /* records not stored by then stay in the spool */
     spool_close(srv.spool);

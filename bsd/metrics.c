@@ -69,6 +69,14 @@ static uint64_t metrics_sum(size_t off)
     return t;
 }
 
+static atomic_ullong metrics_est_count[METRICS_EST_N];
+
+void metrics_est(int result)
+{
+    if (result >= 0 && result < METRICS_EST_N)
+        atomic_fetch_add_explicit(&metrics_est_count[result], 1, memory_order_relaxed);
+}
+
 /* The HELP and TYPE lines of one metric family. */
 static void metrics_head(FILE *f, const char *name, const char *type, const char *help)
 {
@@ -139,6 +147,13 @@ static void metrics_write_sessions(FILE *f)
     fprintf(f, "bsd_bootstrap_session_duration_seconds_sum %llu.%03u\n", (unsigned long long)(sum / 1000),
             (unsigned)(sum % 1000));
     fprintf(f, "bsd_bootstrap_session_duration_seconds_count %llu\n", (unsigned long long)cum);
+    static const char *const est_names[METRICS_EST_N] = {"issued", "refused", "unavailable"};
+    metrics_head(f, "bsd_est_enrollments_total", "counter",
+                 "EST enrollments (sen, sren) by result: certificate issued, refused (4.xx), or told to "
+                 "retry (5.03).");
+    for (int i = 0; i < METRICS_EST_N; i++)
+        fprintf(f, "bsd_est_enrollments_total{result=\"%s\"} %llu\n", est_names[i],
+                (unsigned long long)atomic_load_explicit(&metrics_est_count[i], memory_order_relaxed));
 }
 
 static void metrics_write_store(const metrics_src_t *src, FILE *f)

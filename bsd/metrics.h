@@ -64,6 +64,12 @@ void metrics_session_done(const char *outcome, uint64_t duration_ms);
  */
 void metrics_set_generation(uint64_t id, size_t devices);
 
+/* EST enrollments (sen, sren) by result: METRICS_EST_ISSUED (a certificate
+ * sent), _REFUSED (4.xx/5.00), _UNAVAILABLE (5.03: store down, rate limit,
+ * too slow). */
+enum { METRICS_EST_ISSUED, METRICS_EST_REFUSED, METRICS_EST_UNAVAILABLE, METRICS_EST_N };
+void metrics_est(int result);
+
 /* metrics_generation returns the id last published, 0 before the first. */
 uint64_t metrics_generation(void);
 

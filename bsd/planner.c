@@ -223,6 +223,23 @@ int bsd_planner_plan(const bsd_planner_t *p, const creds_device_t *dev, uint32_t
     return bs_planfile_compile(pp, dev->endpoint, out, err, errcap) == 0 ? 0 : BSD_PLANNER_FAIL;
 }
 
+int bsd_planner_est(const bsd_planner_t *p, const creds_device_t *dev, policy_est_t *out, char *err,
+                    size_t errcap)
+{
+    if (errcap) err[0] = 0;
+    if (!out) return POLICY_ERR_ARG;
+    memset(out, 0, sizeof(*out));
+    if (!p || !dev || !dev->endpoint || p->kind != PLANNER_POLICY) return 0;
+    policy_device_t pd;
+    int i = select_for(p, dev->endpoint, &pd);
+    if (i < 0) return 0;
+    char msg[256];
+    int r = policy_est(p->ps[i], &pd, out, msg, sizeof(msg));
+    if (r < 0)
+        snprintf(err, errcap, "policy %s v%u: %s", policy_name(p->ps[i]), (unsigned)p->versions[i], msg);
+    return r;
+}
+
 const char *bsd_planner_describe(const bsd_planner_t *p, char *buf, size_t cap)
 {
     if (!p)

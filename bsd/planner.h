@@ -74,6 +74,18 @@ void bsd_planner_free(bsd_planner_t *p);
 int bsd_planner_plan(const bsd_planner_t *p, const creds_device_t *dev, uint32_t flags, bs_plan_t *out,
                      char *err, size_t errcap);
 
+/*
+ * What the device's policy allows it to enroll for over EST (policy_est),
+ * the policy selected exactly as bsd_planner_plan() selects it. Pure and
+ * allocation-free: called on workers. Returns 1, 0 when the device may not
+ * enroll (no policy matches, the policy has no `est:` section and no
+ * server in mode est, or the planner serves a plans file), or a negative
+ * POLICY_ERR_* of policy_est() with a message in |err| that names the
+ * policy.
+ */
+int bsd_planner_est(const bsd_planner_t *p, const creds_device_t *dev, policy_est_t *out, char *err,
+                    size_t errcap);
+
 /* A one-line description for logs: "plans file (3 plans)". */
 const char *bsd_planner_describe(const bsd_planner_t *p, char *buf, size_t cap);
 

@@ -17,6 +17,9 @@
 #include "bsd/coap/coap_block.h"
 #include "bsd/coap/coap_dedup.h"
 #include "bsd/coap/coap_msg.h"
+#ifdef BSD_HAVE_BOOTSTRAP
+#include "bsd/est_srv.h"
+#endif
 #include "bsd/server_sess.h"
 #include "bsd/transport/udp.h"
 #include "bsd/util/log.h"
@@ -49,6 +52,7 @@ static void sess_close(void *ctx, void *st)
 {
 #ifdef BSD_HAVE_BOOTSTRAP
     if (st) bootstrap_sess_close(ctx, st);
+    if (st) est_srv_sess_close(st);
 #endif
     free(st);
 }
@@ -93,8 +97,14 @@ typedef struct resp {
 } resp_t;
 
 /* Writes a response carrying |body| (possibly one Block2 slice of it). */
-static void put_body(coap_builder_t *b, const coap_msg_t *req, const uint8_t *body, size_t len, uint16_t cf,
+void server_put_body(coap_builder_t *b, const coap_msg_t *req, const uint8_t *body, size_t len, uint16_t cf,
                      size_t max_coap, uint8_t *code)
+{
+    server_put_body_b1(b, req, NULL, body, len, cf, max_coap, code);
+}
+
+void server_put_body_b1(coap_builder_t *b, const coap_msg_t *req, const coap_block_t *b1, const uint8_t *body,
+                        size_t len, uint16_t cf, size_t max_coap, uint8_t *code)
 {
     size_t room = max_coap > RESP_HEADROOM ? max_coap - RESP_HEADROOM : 16;
     const coap_option_t *b2 = coap_opt_get(req, COAP_OPT_BLOCK2);
@@ -109,6 +119,7 @@ static void put_body(coap_builder_t *b, const coap_msg_t *req, const uint8_t *bo
     }
     if (!have_want && len <= room) {
         coap_build_opt_uint(b, COAP_OPT_CONTENT_FORMAT, cf);
+        if (b1) coap_build_opt_uint(b, COAP_OPT_BLOCK1, coap_block_encode(b1));
         coap_build_payload(b, body, len);
         return;
     }
@@ -120,11 +131,13 @@ static void put_body(coap_builder_t *b, const coap_msg_t *req, const uint8_t *bo
     }
     if (r == 0) {
         coap_build_opt_uint(b, COAP_OPT_CONTENT_FORMAT, cf);
+        if (b1) coap_build_opt_uint(b, COAP_OPT_BLOCK1, coap_block_encode(b1));
         coap_build_payload(b, body, len);
         return;
     }
     coap_build_opt_uint(b, COAP_OPT_CONTENT_FORMAT, cf);
     coap_build_opt_uint(b, COAP_OPT_BLOCK2, coap_block_encode(&got));
+    if (b1) coap_build_opt_uint(b, COAP_OPT_BLOCK1, coap_block_encode(b1));
     if (got.num == 0) coap_build_opt_uint(b, COAP_OPT_SIZE2, (uint32_t)len);
     coap_build_payload(b, body + off, n);
 }
@@ -143,7 +156,7 @@ static void fill_blob(uint8_t *buf, size_t n)
 /* Handles one request or message; returns the reply length written into
  * |out| (0 for none). */
 static size_t handle(server_t *srv, server_sess_t **ssp, const worker_peer_t *peer, const bsd_gen_t *gen,
-                     const uint8_t *in, size_t len, uint8_t *out, size_t cap, uint64_t now)
+                     const uint8_t *in, size_t len, uint8_t *out, size_t cap, uint64_t now, uint64_t *wake)
 {
     server_sess_t *ss = *ssp;
     const creds_t *creds = gen->creds;
@@ -219,6 +232,12 @@ static size_t handle(server_t *srv, server_sess_t **ssp, const worker_peer_t *pe
         if (ss && m.type == COAP_TYPE_CON && n) coap_dedup_store(&ss->dedup, m.mid, out, n, now);
         return n;
     }
+    int est_res = srv->est ? est_srv_resource(&m) : 0;
+    if (est_res) {
+        size_t n = est_srv_request(srv->est, ss, est_res, peer, gen, &m, now, out, cap, wake);
+        if (ss && m.type == COAP_TYPE_CON && n) coap_dedup_store(&ss->dedup, m.mid, out, n, now);
+        return n;
+    }
 #endif
     if (coap_uri_path_equals(&m, "bspack")) {
         /* Bootstrap-Pack (LwM2M 1.2) is not served: answer at once so the
@@ -250,8 +269,20 @@ static size_t handle(server_t *srv, server_sess_t **ssp, const worker_peer_t *pe
             goto done;
         }
         static const char wk_diag[] = "</diag/whoami>;ct=0,</diag/blob>;ct=0";
-        const char *body = srv->diag_resources ? wk_diag : "";
-        put_body(&b, &m, (const uint8_t *)body, strlen(body), COAP_CF_LINK_FORMAT, peer->max_coap, &code);
+        char body[1024];
+        size_t bl = 0;
+        const uint8_t *rt = NULL;
+        size_t rtl = 0;
+        /* RFC 6690 §4.1: a filter on rt (the one RFC 9148 discovery uses)
+         * lists the EST resources it matches; the diag resources have no
+         * rt, so any rt filter leaves them out. */
+        int has_rt = coap_query_get(&m, "rt", &rt, &rtl) == 0;
+#ifdef BSD_HAVE_BOOTSTRAP
+        if (srv->est) bl = est_srv_links(has_rt ? rt : NULL, rtl, body, sizeof(body));
+#endif
+        if (srv->diag_resources && !has_rt)
+            bl += (size_t)snprintf(body + bl, sizeof(body) - bl, "%s%s", bl ? "," : "", wk_diag);
+        server_put_body(&b, &m, (const uint8_t *)body, bl, COAP_CF_LINK_FORMAT, peer->max_coap, &code);
     } else if (srv->diag_resources && coap_uri_path_equals(&m, "diag/whoami")) {
         if (m.code != COAP_GET) {
             code = COAP_METHOD_NOT_ALLOWED;
@@ -259,7 +290,7 @@ static size_t handle(server_t *srv, server_sess_t **ssp, const worker_peer_t *pe
         }
         char body[600];
         size_t n = whoami(peer, nosec, body, sizeof(body));
-        put_body(&b, &m, (const uint8_t *)body, n, COAP_CF_TEXT_PLAIN, peer->max_coap, &code);
+        server_put_body(&b, &m, (const uint8_t *)body, n, COAP_CF_TEXT_PLAIN, peer->max_coap, &code);
     } else if (srv->diag_resources && coap_uri_path_equals(&m, "diag/blob")) {
         if (m.code != COAP_GET) {
             code = COAP_METHOD_NOT_ALLOWED;
@@ -285,7 +316,7 @@ static size_t handle(server_t *srv, server_sess_t **ssp, const worker_peer_t *pe
         }
         static _Thread_local uint8_t blob[SERVER_BLOB_MAX];
         fill_blob(blob, size);
-        put_body(&b, &m, blob, size, COAP_CF_TEXT_PLAIN, peer->max_coap, &code);
+        server_put_body(&b, &m, blob, size, COAP_CF_TEXT_PLAIN, peer->max_coap, &code);
     } else {
         code = COAP_NOT_FOUND;
     }
@@ -304,18 +335,34 @@ done:
     return (size_t)n;
 }
 
+/* The earlier of two deadlines (0 = none; WORKER_CLOSE wins). */
+static uint64_t earliest(uint64_t a, uint64_t b)
+{
+    if (a == WORKER_CLOSE || b == WORKER_CLOSE) return WORKER_CLOSE;
+    if (!a) return b;
+    if (!b) return a;
+    return a < b ? a : b;
+}
+
 static uint64_t on_coap(void *ctx, void *st, const worker_peer_t *peer, const bsd_gen_t *gen,
                         const uint8_t *in, size_t len, uint64_t now)
 {
     static _Thread_local uint8_t out[WORKER_TX_BUF];
     server_sess_t *ss = st;
     size_t cap = peer->max_coap < sizeof(out) ? peer->max_coap : sizeof(out);
-    size_t n = handle(ctx, &ss, peer, gen, in, len, out, cap, now);
+    uint64_t wake = 0;
+    size_t n = handle(ctx, &ss, peer, gen, in, len, out, cap, now, &wake);
     if (n) worker_io_send(peer->io, out, n);
 #ifdef BSD_HAVE_BOOTSTRAP
     /* After the answer went out: let a (new) bootstrap send what is due. */
-    return bootstrap_drive(ctx, ss, peer, now);
+    uint64_t bs = bootstrap_drive(ctx, ss, peer, now);
+    if (ss && ss->est) {
+        uint64_t e = est_srv_poll(((server_t *)ctx)->est, ss, peer, now);
+        if (e && (wake == 0 || e < wake)) wake = e;
+    }
+    return earliest(bs, wake);
 #else
+    (void)wake;
     return 0;
 #endif
 }
@@ -324,7 +371,10 @@ static uint64_t on_timer(void *ctx, void *st, const worker_peer_t *peer, const b
 {
     (void)gen;
 #ifdef BSD_HAVE_BOOTSTRAP
-    return bootstrap_drive(ctx, st, peer, now);
+    uint64_t bs = bootstrap_drive(ctx, st, peer, now);
+    server_sess_t *ss = st;
+    uint64_t e = ss && ss->est ? est_srv_poll(((server_t *)ctx)->est, ss, peer, now) : 0;
+    return earliest(bs, e);
 #else
     (void)ctx, (void)st, (void)peer, (void)now;
     return 0;

@@ -12,6 +12,7 @@
 
 struct bs_session;
 struct bs_plan;
+struct est_sess;
 
 typedef struct server_sess {
     coap_dedup_t dedup;
@@ -27,6 +28,7 @@ typedef struct server_sess {
      * record's members for it (no plaintext secret), or NULL. */
     uint8_t rot_state;
     char *rot_json;
+    struct est_sess *est; /* EST enrollment state (est_srv.h), allocated at the first EST request; NULL */
 } server_sess_t;
 
 #endif

@@ -7,7 +7,8 @@
 # in .run/pg unless BSD_DB_URL names a server, applies the migrations,
 # loads the demo devices (examples/devices.csv, plus demo-rpk bound to the
 # generated raw key) and the example policies (examples/policies/factory.yaml
-# and minimal.yaml) when they are not there yet, then execs the daemon with
+# and minimal.yaml, est.yaml) when they are not there yet, generates a
+# development EST CA into .run/est-ca (once; scripts/dev-ca.sh), then execs the daemon with
 # examples/bsd.conf, switched to the database by environment overrides.
 # Ctrl-C stops the daemon; the cluster keeps running
 # (scripts/pg-cluster.sh stop .run/pg).
@@ -36,7 +37,7 @@ if ! "$bsctl" device show urn:imei:350000000000001 >/dev/null 2>&1; then
     "$bsctl" device import examples/devices.csv
     "$bsctl" device add demo-rpk rpk --spki-file "$run/pki/rpk-dev.pub.pem" --label line=lab
 fi
-for p in factory-line-a:factory minimal:minimal; do
+for p in factory-line-a:factory minimal:minimal est-trackers:est; do
     if ! "$bsctl" policy show "${p%%:*}" >/dev/null 2>&1; then
         "$bsctl" policy apply "examples/policies/${p#*:}.yaml"
     fi
@@ -46,6 +47,9 @@ export BSD_DEVICES_FILE="" BSD_PLANS_FILE="" BSD_SECRET_KEYS_FILE="$run/secret.k
 export BSD_DTLS_CERT_FILE="$run/pki/server.crt"
 export BSD_DTLS_KEY_FILE="$run/pki/server.key"
 export BSD_DTLS_CA_FILE="$run/pki/ca.crt"
+# The EST CA behind Security Mode 4 (docs/EST.md): a development CA, made once.
+sh scripts/dev-ca.sh "$run/est-ca" >/dev/null
+export BSD_EST_CA_CERT="$run/est-ca/est-ca.pem" BSD_EST_CA_KEY="$run/est-ca/est-ca.key"
 # The admin API on loopback, plain HTTP (docs/API.md).
 export BSD_API_HTTP_LISTEN="127.0.0.1:8080"
 cat <<EOF

@@ -26,6 +26,8 @@
 
 typedef struct api api_t;
 
+struct est_ca; /* bsd/est/est_ca.h */
+
 /* What the API asks the daemon. Called on API threads, concurrently. */
 typedef struct api_hooks {
     void *ctx;
@@ -34,6 +36,10 @@ typedef struct api_hooks {
     int (*metrics)(void *ctx, FILE *f);
     /* The configuration generation in force; 0 while the first loads. */
     uint64_t (*generation)(void *ctx);
+    /* The EST CA the daemon loaded (est.ca_cert/est.ca_key), for
+     * /api/v1/ca/certificate and /api/v1/ca/crl; NULL when EST is not
+     * configured. Not owned; outlives the API. */
+    const struct est_ca *est_ca;
 } api_hooks_t;
 
 /*

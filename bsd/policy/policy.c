@@ -179,8 +179,7 @@ static int label_name_ok(const char *s, size_t len)
     return 1;
 }
 
-/* Length of the variable starting at s[i] ("${...}"), 0 when none there. */
-static size_t var_at(const char *s, size_t len, size_t i, size_t *name_off, size_t *name_len)
+size_t pol_var_at(const char *s, size_t len, size_t i, size_t *name_off, size_t *name_len)
 {
     if (i + 1 >= len || s[i] != '$' || s[i + 1] != '{') return 0;
     size_t j = i + 2;
@@ -204,7 +203,7 @@ static int check_vars(pctx_t *c, const yt_node_t *n, const char *s, size_t len)
 {
     char qb[200];
     for (size_t i = 0; i < len; i++) {
-        size_t no, nl, vl = var_at(s, len, i, &no, &nl);
+        size_t no, nl, vl = pol_var_at(s, len, i, &no, &nl);
         if (!vl) continue;
         if (i + vl > len || s[i + vl - 1] != '}' || !var_known(s + no, nl))
             return fail(c, n, "unknown variable \"%s\"; valid: ${endpoint}, ${serial}, ${label.NAME}",
@@ -226,7 +225,7 @@ int pol_subst(const char *tmpl, size_t len, const policy_device_t *dev, char *ou
 {
     size_t o = 0;
     for (size_t i = 0; i < len;) {
-        size_t no, nl, vl = var_at(tmpl, len, i, &no, &nl);
+        size_t no, nl, vl = pol_var_at(tmpl, len, i, &no, &nl);
         const char *val = NULL;
         if (vl) {
             const char *nm = tmpl + no;
@@ -358,7 +357,7 @@ static int arena_put(pctx_t *c, const yt_node_t *n, const uint8_t *b, size_t len
     return 0;
 }
 
-static int hexval(char ch)
+int pol_hexval(char ch)
 {
     if (ch >= '0' && ch <= '9') return ch - '0';
     if (ch >= 'a' && ch <= 'f') return ch - 'a' + 10;
@@ -387,7 +386,7 @@ static int get_bytes(pctx_t *c, const yt_node_t *m, const uint8_t **out, size_t 
         uint8_t buf[POL_ARENA_MAX];
         if (len / 2 > sizeof buf) return fail(c, v, "hex value too long");
         for (size_t i = 0; i < len; i += 2) {
-            int a = hexval(s[i]), b = hexval(s[i + 1]);
+            int a = pol_hexval(s[i]), b = pol_hexval(s[i + 1]);
             if (a < 0 || b < 0) return fail(c, v, "hex may only hold 0-9, a-f, A-F");
             buf[i / 2] = (uint8_t)(a << 4 | b);
         }
@@ -833,6 +832,7 @@ static int parse_security(pctx_t *c, const yt_node_t *m, pol_server_t *sv, const
                                        "ciphersuites",
                                        "oscore",
                                        "rotation",
+                                       "written_mode",
                                        NULL};
     char qb[200];
     if (need_map(c, m, "security") < 0 || check_keys(c, m, keys, "security") < 0) return -1;
@@ -862,6 +862,7 @@ static int parse_security(pctx_t *c, const yt_node_t *m, pol_server_t *sv, const
         {"sni", 1 << POL_MODE_PSK | 1 << POL_MODE_RPK | 1 << POL_MODE_X509 | 1 << POL_MODE_EST},
         {"ciphersuites", 1 << POL_MODE_PSK | 1 << POL_MODE_RPK | 1 << POL_MODE_X509 | 1 << POL_MODE_EST},
         {"rotation", 1 << POL_MODE_PSK | 1 << POL_MODE_RPK},
+        {"written_mode", 1 << POL_MODE_EST},
     };
     for (size_t i = 0; i < sizeof allowed / sizeof allowed[0]; i++) {
         const yt_node_t *k = NULL;
@@ -928,6 +929,17 @@ static int parse_security(pctx_t *c, const yt_node_t *m, pol_server_t *sv, const
             return -1;
         break;
     default: break;
+    }
+    sv->written_mode = 4;
+    if ((n = yt_get(m, "written_mode"))) {
+        /* Transport 1.1.1 §5.2.4 writes mode 4; some clients (and an interop
+         * test suite) expect mode 2 with empty /0/x/3 and /0/x/5 instead. */
+        int64_t v;
+        if (n->kind != YT_SCALAR || yt_scalar_int(n, 0, 255, &v) != 0 || (v != 2 && v != 4))
+            return fail(c, n,
+                        "written_mode must be 4 (Security Mode 4, Transport §5.2.4) or 2 (mode 2 with empty "
+                        "/0/x/3 and /0/x/5)");
+        sv->written_mode = (uint8_t)v;
     }
     sv->cert_usage = -1;
     if ((n = yt_get(m, "certificate_usage"))) {
@@ -1315,6 +1327,104 @@ static int parse_bootstrap(pctx_t *c, const yt_node_t *m)
     return 0;
 }
 
+/* A list of distinct names from |names| (|n| of them) as the bit set |*out|. */
+static int get_name_set(pctx_t *c, const yt_node_t *l, const char *what, const char *const *names, size_t n,
+                        uint32_t *out)
+{
+    char qb[200], list[80];
+    size_t o = 0;
+    for (size_t k = 0; k < n; k++)
+        o += (size_t)snprintf(list + o, sizeof list - o, "%s%s", k ? ", " : "", names[k]);
+    if (need_seq(c, l, what, 1, n) < 0) return -1;
+    *out = 0;
+    for (size_t i = 0; i < l->n; i++) {
+        const yt_node_t *v = l->vals[i];
+        size_t k = 0;
+        while (k < n && !yt_scalar_is(v, names[k]))
+            k++;
+        if (k == n)
+            return fail(c, v, "%s: \"%s\" is not one of %s", what,
+                        v->kind == YT_SCALAR ? QN(v) : kind_name(v), list);
+        if (*out & (1u << k)) return fail(c, v, "%s lists %s twice", what, names[k]);
+        *out |= 1u << k;
+    }
+    return 0;
+}
+
+static int parse_est_sans(pctx_t *c, const yt_node_t *m, pol_est_t *e)
+{
+    static const char *const keys[] = {"dns", "uri", "email", NULL};
+    static const int types[] = {POLICY_EST_SAN_DNS, POLICY_EST_SAN_URI, POLICY_EST_SAN_EMAIL};
+    char qb[200], why[128], what[40];
+    if (need_map(c, m, "est.subject_alt_names") < 0 || check_keys(c, m, keys, "est.subject_alt_names") < 0)
+        return -1;
+    for (size_t t = 0; t < 3; t++) {
+        const yt_node_t *l = yt_get(m, keys[t]);
+        if (!l) continue;
+        snprintf(what, sizeof what, "est.subject_alt_names.%s", keys[t]);
+        if (need_seq(c, l, what, 1, POLICY_EST_MAX_SAN) < 0) return -1;
+        for (size_t i = 0; i < l->n; i++) {
+            const yt_node_t *v = l->vals[i];
+            pol_est_san_t *s = &e->san[e->nsan];
+            if (e->nsan == POLICY_EST_MAX_SAN)
+                return fail(c, v, "est.subject_alt_names holds more than %d names", POLICY_EST_MAX_SAN);
+            if (get_text(c, v, what, &s->s, &s->len) < 0 || check_vars(c, v, s->s, s->len) < 0) return -1;
+            if (pol_est_san_check(types[t], s->s, s->len, has_vars(s->s, s->len), why, sizeof why) < 0)
+                return fail(c, v, "%s \"%s\": %s", what, QN(v), why);
+            for (const pol_est_san_t *x = e->san; x < s; x++)
+                if (x->type == types[t] && x->len == s->len && memcmp(x->s, s->s, s->len) == 0)
+                    return fail(c, v, "%s lists \"%s\" twice", what, QN(v));
+            s->type = types[t];
+            e->nsan++;
+        }
+    }
+    return 0;
+}
+
+/* The `est:` section: who may enroll at this server's EST CA, and for what. */
+static int parse_est(pctx_t *c, const yt_node_t *m)
+{
+    static const char *const keys[] = {"enroll_with",
+                                       "subject",
+                                       "subject_alt_names",
+                                       "validity_days",
+                                       "curves",
+                                       "renew_with_new_key",
+                                       "max_enrollments_per_hour",
+                                       NULL};
+    static const char *const auths[] = {"x509", "psk", "rpk"};    /* POLICY_EST_AUTH_* bit order */
+    static const char *const curves[] = {"p256", "p384", "p521"}; /* POLICY_EST_CURVE_* bit order */
+    char qb[200], why[200];
+    pol_est_t *e = &c->p->est;
+    if (need_map(c, m, "est") < 0 || check_keys(c, m, keys, "est") < 0) return -1;
+    e->present = true;
+    const yt_node_t *n;
+    int64_t v;
+    if ((n = yt_get(m, "enroll_with")) && get_name_set(c, n, "est.enroll_with", auths, 3, &e->auth) < 0)
+        return -1;
+    if ((n = yt_get(m, "subject"))) {
+        if (get_text(c, n, "est.subject", &e->subject, &e->subject_len) < 0 ||
+            check_vars(c, n, e->subject, e->subject_len) < 0)
+            return -1;
+        if (pol_est_subject_check(e->subject, e->subject_len, why, sizeof why) < 0)
+            return fail(c, n, "est.subject \"%s\": %s", QN(n), why);
+    }
+    if ((n = yt_get(m, "subject_alt_names")) && parse_est_sans(c, n, e) < 0) return -1;
+    if ((n = yt_get(m, "validity_days"))) {
+        if (get_int(c, n, "est.validity_days", 1, 3650, &v) < 0) return -1;
+        e->validity_days = (uint32_t)v;
+    }
+    if ((n = yt_get(m, "curves")) && get_name_set(c, n, "est.curves", curves, 3, &e->curves) < 0) return -1;
+    if ((n = yt_get(m, "renew_with_new_key")) &&
+        get_bool(c, n, "est.renew_with_new_key", &e->renew_new_key) < 0)
+        return -1;
+    if ((n = yt_get(m, "max_enrollments_per_hour"))) {
+        if (get_int(c, n, "est.max_enrollments_per_hour", 1, 1000, &v) < 0) return -1;
+        e->per_hour = (uint32_t)v;
+    }
+    return 0;
+}
+
 /* Assigns instance IDs left to the policy: the lowest unused ones, in order. */
 static void auto_instances(policy_t *p)
 {
@@ -1357,7 +1467,7 @@ static int parse_root(pctx_t *c, const yt_node_t *root)
 {
     static const char *const keys[] = {"policy",   "description", "priority",  "match",   "format",
                                        "on_error", "timeout",     "delete",    "servers", "oscore",
-                                       "acls",     "objects",     "bootstrap", NULL};
+                                       "acls",     "objects",     "bootstrap", "est",     NULL};
     char qb[200];
     policy_t *p = c->p;
     if (need_map(c, root, "a policy") < 0 || check_keys(c, root, keys, "a policy") < 0) return -1;
@@ -1455,6 +1565,8 @@ static int parse_root(pctx_t *c, const yt_node_t *root)
         }
     }
     if ((n = yt_get(root, "bootstrap")) && parse_bootstrap(c, n) < 0) return -1;
+    pol_est_defaults(&p->est);
+    if ((n = yt_get(root, "est")) && parse_est(c, n) < 0) return -1;
     if (!p->nservers && !p->ndel && !p->nacls && !p->nobjects && !p->bs.has_hold && !p->bs.has_timeout &&
         !p->bs.rotate)
         return fail(c, root, "the policy writes nothing: give servers, delete, acls, objects or bootstrap");

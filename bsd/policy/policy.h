@@ -15,6 +15,10 @@
  * gets the same credentials without any storage; policy_export_creds()
  * lists them for the LwM2M Server's security store.
  *
+ * policy_est() expands a policy's `est:` section for a device: what it may
+ * enroll for at this server's EST CA (subject, subjectAltNames, curves, the
+ * credential kinds it may enroll with, validity, rate).
+ *
  * policy_dry_run() plays a compiled plan through the real engine
  * (bs_session) against an in-memory client and prints the requests as JSON.
  *
@@ -190,6 +194,63 @@ int policy_export_creds(const policy_t *p, const policy_device_t *dev, const pol
  */
 int policy_bs_rotation(const policy_t *p, const policy_device_t *dev, const policy_ctx_t *ctx,
                        policy_cred_t *out, char *err, size_t errcap);
+
+/* ---- devices enrolling over EST (the `est:` section) ---------------------- */
+
+#define POLICY_EST_SUBJECT_MAX 512 /* bytes of an expanded subject with its NUL (EST_NAME_STR_MAX) */
+#define POLICY_EST_MAX_SAN     8   /* subjectAltNames per policy (EST_CSR_MAX_SAN) */
+#define POLICY_EST_SAN_MAX     255 /* bytes of one expanded subjectAltName */
+
+/* How the device may be authenticated on the DTLS session it enrolls over. */
+#define POLICY_EST_AUTH_X509 0x1u /* a client certificate (RFC 9148 §3) */
+#define POLICY_EST_AUTH_PSK  0x2u /* a PSK: a deviation from RFC 9148 */
+#define POLICY_EST_AUTH_RPK  0x4u /* a raw public key: a deviation from RFC 9148 */
+
+/* Curves the device's key may be on. */
+#define POLICY_EST_CURVE_P256 0x1u
+#define POLICY_EST_CURVE_P384 0x2u
+#define POLICY_EST_CURVE_P521 0x4u
+
+/* subjectAltName kinds: the GeneralName tag numbers (RFC 5280 §4.2.1.6),
+ * the same as est_csr.h's enum est_san_type. */
+#define POLICY_EST_SAN_EMAIL 1 /* rfc822Name */
+#define POLICY_EST_SAN_DNS   2 /* dNSName */
+#define POLICY_EST_SAN_URI   6 /* uniformResourceIdentifier */
+
+/* One subjectAltName the request must carry. */
+typedef struct policy_est_san {
+    int type;                           /* POLICY_EST_SAN_* */
+    char value[POLICY_EST_SAN_MAX + 1]; /* printable ASCII, NUL-terminated */
+} policy_est_san_t;
+
+/* What the device's policy allows it to enroll for, expanded for the device. */
+typedef struct policy_est {
+    char subject[POLICY_EST_SUBJECT_MAX];     /* the exact subject, in est_name_str()'s text form */
+    policy_est_san_t san[POLICY_EST_MAX_SAN]; /* exactly these names: dns, uri, email, each in policy order */
+    size_t nsan;
+    uint32_t validity_days; /* of the issued certificate, 1..3650 */
+    uint32_t curves;        /* POLICY_EST_CURVE_* bits */
+    uint32_t auth;          /* POLICY_EST_AUTH_* bits */
+    bool renew_new_key;     /* sren may bring a new key */
+    uint32_t per_hour;      /* enrollments per device and hour, 1..1000 */
+} policy_est_t;
+
+/*
+ * Expands the `est:` section of |p| for |dev| into |out| (fully
+ * overwritten). A policy without the section but with a server in security
+ * mode est gets the defaults (docs/POLICY.md). The subject's substituted
+ * values are escaped as est_name_str() writes them, so the result compares
+ * with est_name_str() of a request's subject by strcmp. Pure and
+ * allocation-free. Returns 1 when the device may enroll, 0 when the policy
+ * neither has an `est:` section nor a server in mode est, or, with a
+ * message in |err| (may be NULL):
+ *   POLICY_ERR_ARG     NULL argument, endpoint NULL or not UTF-8;
+ *   POLICY_ERR_DEVICE  a template names a serial or label the device lacks,
+ *                      or a substituted value does not fit its attribute or
+ *                      subjectAltName (length, character set);
+ *   POLICY_ERR_NOSPACE the expanded subject exceeds POLICY_EST_SUBJECT_MAX.
+ */
+int policy_est(const policy_t *p, const policy_device_t *dev, policy_est_t *out, char *err, size_t errcap);
 
 /* The client state a dry run simulates. */
 typedef struct policy_client {

@@ -371,10 +371,16 @@ static int compile_server(cctx_t *c, size_t idx)
 #define SEC(res) lwm2m_path(3, 0, slot, (res), 0)
     if ((r = rec_bytes(c, SEC(0), LWM2M_T_STRING, uri, (size_t)n, false)) != 0) goto out;
     if ((r = rec_bool(c, SEC(1), false)) != 0) goto out;
-    if ((r = rec_int(c, SEC(2), LWM2M_T_INTEGER, sv->mode)) != 0) goto out;
-    if ((r = rec_bytes(c, SEC(3), LWM2M_T_OPAQUE, ac.identity, ac.identity_len, false)) != 0) goto out;
+    /* Mode est is written as Transport 1.1.1 §5.2.4 says, Security Mode 4
+     * with the server's certificate and no 3 and 5 ("not used"), or as mode 2
+     * with 3 and 5 empty, which some clients expect (written_mode: 2). */
+    bool est4 = sv->mode == POL_MODE_EST && sv->written_mode == POL_MODE_EST;
+    int64_t mode = sv->mode == POL_MODE_EST ? sv->written_mode : sv->mode;
+    if ((r = rec_int(c, SEC(2), LWM2M_T_INTEGER, mode)) != 0) goto out;
+    if (!est4 && (r = rec_bytes(c, SEC(3), LWM2M_T_OPAQUE, ac.identity, ac.identity_len, false)) != 0)
+        goto out;
     if ((r = rec_bytes(c, SEC(4), LWM2M_T_OPAQUE, sv->server_key, sv->server_key_len, false)) != 0) goto out;
-    if ((r = rec_bytes(c, SEC(5), LWM2M_T_OPAQUE, ac.secret, ac.secret_len, ac.secret_len > 0)) != 0)
+    if (!est4 && (r = rec_bytes(c, SEC(5), LWM2M_T_OPAQUE, ac.secret, ac.secret_len, ac.secret_len > 0)) != 0)
         goto out;
     if ((r = rec_int(c, SEC(10), LWM2M_T_INTEGER, sv->ssid)) != 0) goto out;
     if (sv->has_sni) {

@@ -78,6 +78,7 @@ typedef struct pol_server {
     int64_t lifetime;
     bool has_min, has_max, has_disable;
     int64_t min_period, max_period, disable_timeout;
+    uint8_t written_mode; /* est: the /0/x/2 written, 4 (default) or 2 */
     bool nstore;
     pol_val_t binding;
     pol_res_t extra[POLICY_MAX_RES]; /* `resources:` of object 1 */
@@ -123,6 +124,26 @@ typedef struct pol_bs {
     uint32_t rotation;
 } pol_bs_t;
 
+#define POL_EST_MAX_RDN 16 /* RDNs in an `est.subject` */
+
+/* A subjectAltName template of `est.subject_alt_names`. */
+typedef struct pol_est_san {
+    int type;      /* POLICY_EST_SAN_* */
+    const char *s; /* template, `${...}` substituted per device */
+    size_t len;
+} pol_est_san_t;
+
+/* The `est:` section; its defaults are set whether it is given or not. */
+typedef struct pol_est {
+    bool present;        /* the section was given */
+    const char *subject; /* template in est_name_der()'s text form, checked at parse */
+    size_t subject_len;
+    pol_est_san_t san[POLICY_EST_MAX_SAN];
+    size_t nsan;
+    uint32_t validity_days, curves, auth, per_hour;
+    bool renew_new_key;
+} pol_est_t;
+
 struct policy {
     yt_doc_t *doc;
     char name[POLICY_NAME_MAX + 1];
@@ -148,6 +169,7 @@ struct policy {
     pol_object_t objects[POLICY_MAX_OBJECTS];
     size_t nobjects;
     pol_bs_t bs;
+    pol_est_t est;
     uint8_t arena[POL_ARENA_MAX];
     size_t narena;
 };
@@ -192,5 +214,34 @@ int pol_uri_check(const char *s, size_t len, bool *secure, char *why, size_t why
 
 /* 1 when |len| bytes at |s| are valid UTF-8. */
 int pol_utf8_ok(const char *s, size_t len);
+
+/* Length of the variable starting at s[i] ("${...}"; an unterminated one
+ * spans the rest), 0 when none starts there; its name is at
+ * s[*name_off], *name_len bytes. */
+size_t pol_var_at(const char *s, size_t len, size_t i, size_t *name_off, size_t *name_len);
+
+/* The value of hex digit |ch|, -1 when it is none. */
+int pol_hexval(char ch);
+
+/* ---- policy_est.c ---- */
+
+/* Sets the defaults of the `est:` section (also when it is absent). */
+void pol_est_defaults(pol_est_t *e);
+
+/*
+ * Checks an `est.subject` template (variables already checked): RDNs
+ * "TYPE=value" joined by ",", TYPE one of CN, O, OU, C, L, ST,
+ * SERIALNUMBER, escapes as est_name_str() writes them. Returns 0, or -1
+ * with the reason in |why|.
+ */
+int pol_est_subject_check(const char *s, size_t len, char *why, size_t whycap);
+
+/*
+ * Checks a subjectAltName of kind |type| (POLICY_EST_SAN_*). With
+ * |templ| the text may still hold `${...}` variables, and only what can be
+ * known before substitution is checked. Returns 0, or -1 with the reason
+ * in |why|.
+ */
+int pol_est_san_check(int type, const char *s, size_t len, bool templ, char *why, size_t whycap);
 
 #endif /* BSD_POLICY_POLICY_INT_H */

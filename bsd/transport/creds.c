@@ -29,6 +29,8 @@ struct creds {
     size_t nslots, used;  /* nslots is a power of two */
     creds_prefix_t *deny; /* deny-listed source prefixes */
     size_t ndeny, capdeny;
+    uint8_t (*revoked)[32]; /* sorted fingerprints of revoked certificates */
+    size_t nrevoked;
 };
 
 static uint32_t hash_bytes(int kind, const void *p, size_t n)
@@ -175,7 +177,35 @@ void creds_free(creds_t *c)
     free(c->devs);
     free(c->slots);
     free(c->deny);
+    free(c->revoked);
     free(c);
+}
+
+static int fp_cmp(const void *a, const void *b)
+{
+    return memcmp(a, b, 32);
+}
+
+int creds_set_revoked(creds_t *c, const uint8_t (*fps)[32], size_t n)
+{
+    uint8_t(*r)[32] = n ? malloc(n * 32) : NULL;
+    if (n && !r) return CREDS_ERR_NOMEM;
+    if (n) memcpy(r, fps, n * 32);
+    if (n > 1) qsort(r, n, 32, fp_cmp);
+    free(c->revoked);
+    c->revoked = r;
+    c->nrevoked = n;
+    return 0;
+}
+
+int creds_revoked(const creds_t *c, const uint8_t fp[32])
+{
+    return c && c->nrevoked && bsearch(fp, c->revoked, c->nrevoked, 32, fp_cmp) != NULL;
+}
+
+size_t creds_revoked_count(const creds_t *c)
+{
+    return c ? c->nrevoked : 0;
 }
 
 static char *dup_str(const char *s, size_t max)

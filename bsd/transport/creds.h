@@ -141,4 +141,15 @@ int creds_prefixes_match(const creds_prefix_t *p, size_t n, const struct sockadd
 int creds_deny_source(creds_t *c, const creds_prefix_t *p);
 int creds_source_denied(const creds_t *c, const struct sockaddr *sa);
 
+/*
+ * Revoked certificates (issued by the EST CA and revoked since): their
+ * SHA-256 fingerprints. A device presenting one in a DTLS handshake is
+ * refused (certificate_revoked). creds_set_revoked() copies |n| fingerprints
+ * while the store is built (0 or CREDS_ERR_NOMEM); creds_revoked() answers
+ * for one (NULL store: 0).
+ */
+int creds_set_revoked(creds_t *c, const uint8_t (*fps)[32], size_t n);
+int creds_revoked(const creds_t *c, const uint8_t fp[32]);
+size_t creds_revoked_count(const creds_t *c);
+
 #endif

@@ -121,6 +121,10 @@ static int verify_leaf(dtls_hs_t *hs, const uint8_t *der, size_t len)
         hs->auth->fail_reason = "certificate_unparsable";
         goto out;
     }
+    if (creds_revoked(hs->creds, fp)) {
+        hs->auth->fail_reason = "certificate_revoked";
+        goto out;
+    }
     int type = CREDS_NAME_CN;
     const creds_device_t *d = creds_find_fingerprint(hs->creds, fp);
     if (!d) {
@@ -267,6 +271,12 @@ static WOLFSSL_CTX *new_ctx(const dtls_settings_t *s, int have_key, char *err, s
     if (s->ca_file && s->ca_file[0] && s->allow_x509 &&
         wolfSSL_CTX_load_verify_locations(ctx, s->ca_file, NULL) != WOLFSSL_SUCCESS) {
         snprintf(err, errcap, "%s: cannot load trust anchors", s->ca_file);
+        wolfSSL_CTX_free(ctx);
+        return NULL;
+    }
+    if (s->ca_file2 && s->ca_file2[0] && s->allow_x509 &&
+        wolfSSL_CTX_load_verify_locations(ctx, s->ca_file2, NULL) != WOLFSSL_SUCCESS) {
+        snprintf(err, errcap, "%s: cannot load the EST CA as a trust anchor", s->ca_file2);
         wolfSSL_CTX_free(ctx);
         return NULL;
     }

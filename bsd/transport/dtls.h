@@ -63,6 +63,7 @@ typedef struct dtls_settings {
     const char *cert_file; /* PEM chain, leaf first; NULL for PSK only */
     const char *key_file;  /* PEM private key (P-256) */
     const char *ca_file;   /* PEM trust anchors for client certificates */
+    const char *ca_file2;  /* more of them: the EST CA, so enrolled devices can authenticate; NULL = none */
     int allow_psk, allow_rpk, allow_x509;
 } dtls_settings_t;
 

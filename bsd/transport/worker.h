@@ -94,9 +94,9 @@ typedef struct worker_limits {
         "protocol", "timeout", "unknown_psk_identity", "psk_identity_contains_nul",                          \
             "unknown_raw_public_key", "certificate_names_several_devices", "certificate_unparsable",         \
             "certificate_not_bound_to_device", "certificate_fingerprint_mismatch", "certificate_expired",    \
-            "unknown_ca", "bad_certificate"                                                                  \
+            "unknown_ca", "bad_certificate", "certificate_revoked"                                           \
     }
-#define WORKER_HS_FAIL_N 12
+#define WORKER_HS_FAIL_N 13
 
 /* The index of |reason| in WORKER_HS_FAIL_REASONS; NULL or unknown: 0 ("protocol"). */
 int worker_hs_fail_index(const char *reason);

@@ -77,6 +77,9 @@ static const struct config_key config_keys[] = {
     {"api.threads", CT_UINT, CK_OFF(api.threads), 1, 16, 0},
     {"api.max_body_kib", CT_UINT, CK_OFF(api.max_body_kib), 1, 65536, 0},
     {"api.max_import_mib", CT_UINT, CK_OFF(api.max_import_mib), 1, 4096, 0},
+    {"est.ca_cert", CT_PATH, CK_OFF(est.ca_cert), 0, 0, 0},
+    {"est.ca_key", CT_PATH, CK_OFF(est.ca_key), 0, 0, 0},
+    {"est.retry_after", CT_DURATION, CK_OFF(est.retry_after), 1, 3600, 0},
     {"diag_resources", CT_BOOL, CK_OFF(diag_resources), 0, 0, 0},
     {"pid_file", CT_PATH, CK_OFF(pid_file), 0, 0, 0},
     {"plans_file", CT_PATH, CK_OFF(plans_file), 0, 0, 0},
@@ -700,6 +703,17 @@ int config_validate(const bsd_config_t *cfg, char *err, size_t errcap)
         lex_errorf(err, errcap, "%s: api.listen (HTTPS) needs api.tls_cert and api.tls_key", src);
         return -EINVAL;
     }
+    if ((cfg->est.ca_cert == NULL) != (cfg->est.ca_key == NULL)) {
+        lex_errorf(err, errcap, "%s: the EST CA needs both est.ca_cert and est.ca_key", src);
+        return -EINVAL;
+    }
+    if (cfg->est.ca_cert && !db) {
+        lex_errorf(err, errcap,
+                   "%s: the EST CA (est.ca_cert) needs db_url: every certificate it issues is recorded in "
+                   "PostgreSQL before it is sent",
+                   src);
+        return -EINVAL;
+    }
     return 0;
 }
 
@@ -733,6 +747,7 @@ int config_init_defaults(bsd_config_t *cfg)
     cfg->api.threads = 2;
     cfg->api.max_body_kib = 1024;
     cfg->api.max_import_mib = 256;
+    cfg->est.retry_after = 30;
     return 0;
 }
 
@@ -854,6 +869,8 @@ void config_free(bsd_config_t *cfg)
     free(cfg->dtls.ca_file);
     free(cfg->api.tls_cert);
     free(cfg->api.tls_key);
+    free(cfg->est.ca_cert);
+    free(cfg->est.ca_key);
     free(cfg->pid_file);
     free(cfg->plans_file);
     free(cfg->records_file);

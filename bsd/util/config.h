@@ -79,6 +79,13 @@ typedef struct config_api {
     unsigned max_import_mib;        /* largest bulk-import body, MiB, 1..4096 (default 256) */
 } config_api_t;
 
+/* EST CA settings (keys `est.*`; bsd/est_srv.h). */
+typedef struct config_est {
+    char *ca_cert;        /* CA certificate (and its issuers), PEM or DER; NULL = EST off */
+    char *ca_key;         /* its private key, PEM or DER (required with ca_cert) */
+    unsigned retry_after; /* Max-Age of a 5.03 when the CA cannot answer now, seconds 1..3600 (default 30) */
+} config_est_t;
+
 /* The effective daemon configuration.  Strings are owned (config_free). */
 typedef struct bsd_config {
     config_addr_list_t listen;      /* DTLS listeners, >= 1 (default 0.0.0.0:5684,[::]:5684) */
@@ -97,6 +104,7 @@ typedef struct bsd_config {
     unsigned bootstrap_device_window; /* that window, seconds 60..86400 (default 3600) */
     config_dtls_t dtls;               /* `dtls.*` */
     config_api_t api;                 /* `api.*` */
+    config_est_t est;                 /* `est.*` */
     bool diag_resources;              /* serve /diag/whoami and /diag/blob (tests only; default false) */
     char *pid_file;                   /* PID file path; NULL = none */
     char *plans_file;                 /* bootstrap plans (JSON); NULL = no bootstrap served */

@@ -1,9 +1,9 @@
 /*
  * fuzz_policy.c — libFuzzer target for the policy parser (bsd/policy):
  * any input is parsed; a policy that parses is compiled for a fixed device
- * and its generated credentials exported, and the plan is dry-run through
- * the engine, so the checks, the compiler and the dry run see every
- * accepted shape.
+ * and its generated credentials exported, its `est:` section expanded, and
+ * the plan is dry-run through the engine, so the checks, the compiler and
+ * the dry run see every accepted shape.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -33,6 +33,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     memset(c.key, 0x5a, sizeof c.key);
     static bs_plan_t plan;
     (void)policy_matches(p, &d);
+    static policy_est_t est;
+    (void)policy_est(p, &d, &est, err, sizeof err);
     if (policy_compile(p, &d, &c, &plan, err, sizeof err) == 0) {
         static policy_cred_t out[POLICY_CRED_MAX];
         (void)policy_export_creds(p, &d, &c, out, POLICY_CRED_MAX, err, sizeof err);

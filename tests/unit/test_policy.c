@@ -40,7 +40,7 @@ static const bad_t bad[] = {
      "on_eror: stop\n"
      "",
      "t.yaml:10:1: unknown key \"on_eror\" in a policy; valid keys: policy, description, priority, match, "
-     "format, on_error, timeout, delete, servers, oscore, acls, objects, bootstrap"},
+     "format, on_error, timeout, delete, servers, oscore, acls, objects, bootstrap, est"},
     /* missing policy */
     {"match:\n"
      "  endpoint: \"*\"\n"
@@ -525,7 +525,7 @@ static const bad_t bad[] = {
      "",
      "t.yaml:10:7: unknown key \"psk_ident\" in security; valid keys: mode, psk_identity, psk_key, "
      "client_key, client_certificate, server_public_key, server_certificate, certificate_usage, sni, "
-     "ciphersuites, oscore, rotation"},
+     "ciphersuites, oscore, rotation, written_mode"},
     /* binding bad */
     {"policy: p\n"
      "match:\n"
@@ -1608,6 +1608,105 @@ START_TEST(dry_run_oscore_retyped)
 }
 END_TEST
 
+/* ---- mode est: the two written forms ---- */
+
+static const char *const EST_FORMS_DOC =
+    "policy: est\n"
+    "match: {endpoint: \"*\"}\n"
+    "format: senml-json\n"
+    "servers:\n"
+    "  - ssid: 301\n"
+    "    uri: \"coaps://h.example:5684\"\n"
+    "    security: {mode: est, certificate_usage: 3, server_certificate: {hex: 3000}}\n"
+    "  - ssid: 302\n"
+    "    uri: \"coaps://i.example:5684\"\n"
+    "    security: {mode: est, written_mode: 2, server_certificate: {hex: \"300100\"}}\n"
+    "  - ssid: 303\n"
+    "    uri: \"coaps://j.example:5684\"\n"
+    "    security: {mode: est, written_mode: 4, server_certificate: {hex: 3000}}\n";
+
+static void rec_der(size_t op, size_t k, uint16_t res, const char *der, size_t len)
+{
+    const lwm2m_record_t *r = rec(op, k);
+    ck_assert_uint_eq(r->path.res, res);
+    ck_assert_int_eq(r->v.type, LWM2M_T_OPAQUE);
+    ck_assert_uint_eq(r->v.bytes.len, len);
+    ck_assert(memcmp(r->v.bytes.p, der, len) == 0);
+}
+
+START_TEST(compile_est_written_forms)
+{
+    policy_t *p = parse_ok(EST_FORMS_DOC);
+    policy_device_t d = dev("tracker-1");
+    policy_ctx_t c = ctx_of(1, 0);
+    compile_ok(p, &d, &c);
+    ck_assert_uint_eq(plan.nops, 8);
+    op_is(0, BS_OP_DISCOVER, "/", 0);
+    /* Transport 1.1.1 §5.2.4 (the default): mode 4, the server's
+     * certificate in 4, no 3 and no 5. */
+    op_is(1, BS_OP_WRITE, "/0/slot0", 6);
+    rec_str(1, 0, 0, LWM2M_T_STRING, "coaps://h.example:5684");
+    rec_bool(1, 1, 1, false);
+    rec_int(1, 2, 3, 2, 0, LWM2M_T_INTEGER, 4);
+    rec_der(1, 3, 4, "\x30\x00", 2);
+    rec_int(1, 4, 3, 10, 0, LWM2M_T_INTEGER, 301);
+    rec_int(1, 5, 3, 15, 0, LWM2M_T_UNSIGNED, 3);
+    op_is(2, BS_OP_WRITE, "/1/slot0", 4);
+    /* written_mode: 2: mode 2 with 3 and 5 empty. */
+    op_is(3, BS_OP_WRITE, "/0/slot1", 7);
+    rec_str(3, 0, 0, LWM2M_T_STRING, "coaps://i.example:5684");
+    rec_bool(3, 1, 1, false);
+    rec_int(3, 2, 3, 2, 0, LWM2M_T_INTEGER, 2);
+    rec_str(3, 3, 3, LWM2M_T_OPAQUE, "");
+    rec_der(3, 4, 4, "\x30\x01\x00", 3);
+    rec_str(3, 5, 5, LWM2M_T_OPAQUE, "");
+    ck_assert_int_eq(plan.rec_secret[plan.ops[3].first_rec + 5], 0); /* nothing to hide */
+    rec_int(3, 6, 3, 10, 0, LWM2M_T_INTEGER, 302);
+    op_is(4, BS_OP_WRITE, "/1/slot1", 4);
+    /* written_mode: 4 given explicitly is the default. */
+    op_is(5, BS_OP_WRITE, "/0/slot2", 5);
+    rec_int(5, 2, 3, 2, 0, LWM2M_T_INTEGER, 4);
+    rec_der(5, 3, 4, "\x30\x00", 2);
+    rec_int(5, 4, 3, 10, 0, LWM2M_T_INTEGER, 303);
+    op_is(6, BS_OP_WRITE, "/1/slot2", 4);
+    op_is(7, BS_OP_FINISH, "/", 0);
+    /* Nothing is generated for an EST account. */
+    ck_assert_int_eq(policy_export_creds(p, &d, &c, NULL, 0, NULL, 0), 0);
+    policy_free(p);
+}
+END_TEST
+
+START_TEST(dry_run_est_written_forms)
+{
+    /* What `bsctl policy plan` shows: the client receives exactly these. */
+    char *js = dry(EST_FORMS_DOC, "tracker-1", "</>;lwm2m=1.1,</0/0>,</1>;ver=1.1", 110, false, 0);
+    ck_assert_ptr_nonnull(strstr(js, "\"outcome\":\"finished\""));
+    const char *mode4 = "{\"method\":\"PUT\",\"path\":\"/0/1\",\"format\":110,\"payload_bytes\":";
+    const char *at = strstr(js, mode4);
+    ck_assert_ptr_nonnull(at);
+    const char *recs4 = "\"records\":["
+                        "{\"path\":\"/0/1/0\",\"type\":\"string\",\"value\":\"coaps://h.example:5684\"},"
+                        "{\"path\":\"/0/1/1\",\"type\":\"boolean\",\"value\":false},"
+                        "{\"path\":\"/0/1/2\",\"type\":\"integer\",\"value\":4},"
+                        "{\"path\":\"/0/1/4\",\"type\":\"opaque\",\"value\":\"3000\"},"
+                        "{\"path\":\"/0/1/10\",\"type\":\"integer\",\"value\":301},"
+                        "{\"path\":\"/0/1/15\",\"type\":\"unsigned\",\"value\":3}],\"response\":\"2.04\"}";
+    ck_assert_msg(strstr(at, recs4) != NULL, "%s", at);
+    const char *recs2 = "\"records\":["
+                        "{\"path\":\"/0/2/0\",\"type\":\"string\",\"value\":\"coaps://i.example:5684\"},"
+                        "{\"path\":\"/0/2/1\",\"type\":\"boolean\",\"value\":false},"
+                        "{\"path\":\"/0/2/2\",\"type\":\"integer\",\"value\":2},"
+                        "{\"path\":\"/0/2/3\",\"type\":\"opaque\",\"value\":\"\"},"
+                        "{\"path\":\"/0/2/4\",\"type\":\"opaque\",\"value\":\"300100\"},"
+                        "{\"path\":\"/0/2/5\",\"type\":\"opaque\",\"value\":\"\"},"
+                        "{\"path\":\"/0/2/10\",\"type\":\"integer\",\"value\":302}],\"response\":\"2.04\"}";
+    ck_assert_msg(strstr(js, recs2) != NULL, "%s", js);
+    ck_assert_ptr_null(strstr(js, "\"/0/1/3\""));
+    ck_assert_ptr_null(strstr(js, "\"/0/1/5\""));
+    free(js);
+}
+END_TEST
+
 /* ---- examples ---- */
 
 START_TEST(examples_parse)
@@ -1641,6 +1740,9 @@ START_TEST(examples_parse)
         ck_assert_ptr_nonnull(js);
         ck_assert_ptr_nonnull(strstr(js, "\"outcome\":\"finished\""));
         free(js);
+        /* and its est: section, if any, expands for that device */
+        policy_est_t est;
+        ck_assert_msg(policy_est(p, &d, &est, err, sizeof err) >= 0, "%s: %s", e->d_name, err);
         policy_free(p);
         n++;
     }
@@ -1689,6 +1791,7 @@ static Suite *suite(void)
     tcase_add_test(t, select_priority_and_ties);
     tcase_add_test(t, bs_rotation_gated);
     tcase_add_test(t, from_device_creds);
+    tcase_add_test(t, compile_est_written_forms);
     suite_add_tcase(s, t);
     t = tcase_create("dry_run");
     tcase_add_test(t, dry_run_wakaama);
@@ -1696,6 +1799,7 @@ static Suite *suite(void)
     tcase_add_test(t, dry_run_no_bs_account);
     tcase_add_test(t, dry_run_reveal);
     tcase_add_test(t, dry_run_oscore_retyped);
+    tcase_add_test(t, dry_run_est_written_forms);
     tcase_add_test(t, examples_parse);
     suite_add_tcase(s, t);
     return s;

@@ -164,5 +164,7 @@ int bsctl_remote_deny_main(bsctl_t *ctl, bsctl_api_t *api, int argc, char **argv
 int bsctl_remote_session_main(bsctl_t *ctl, bsctl_api_t *api, int argc, char **argv);
 int bsctl_remote_whoami_main(bsctl_t *ctl, bsctl_api_t *api, int argc, char **argv);
 int bsctl_remote_metrics_main(bsctl_t *ctl, bsctl_api_t *api, int argc, char **argv);
+int bsctl_remote_cert_main(bsctl_t *ctl, bsctl_api_t *api, int argc, char **argv); /* bsctl_cert.c */
+int bsctl_remote_ca_main(bsctl_t *ctl, bsctl_api_t *api, int argc, char **argv);   /* bsctl_cert.c */
 
 #endif /* BSD_TOOLS_BSCTL_API_H */

@@ -46,6 +46,8 @@ static const struct {
     {{"metrics", NULL, "the daemon's Prometheus metrics (API only)"}, bsctl_remote_metrics_main},
     {{"token", bsctl_token_main, "bearer tokens of the REST admin API: create, list, revoke (database)"},
      NULL},
+    {{"cert", bsctl_cert_main, "certificates the EST CA issued: list, show, revoke"}, bsctl_remote_cert_main},
+    {{"ca", NULL, "the EST CA's certificate chain and CRL (API only)"}, bsctl_remote_ca_main},
 };
 #define BSCTL_NGROUPS (sizeof bsctl_groups / sizeof bsctl_groups[0])
 

@@ -9,6 +9,8 @@
  * sans-IO, sends through sim_dev_t.tx; server requests answered in
  * sim_serve.c) → sim_store.c + sim_model.c (object store and types),
  * sim_formats.c (codecs), sim_discover.c (link-format), sim_dump.c (JSON).
+ * --est: sim_est.c runs EST-coaps (RFC 9148) blocking on a device's session
+ * once the loop releases it (sim_est.h).
  */
 #ifndef BSD_TOOLS_SIM_H
 #define BSD_TOOLS_SIM_H

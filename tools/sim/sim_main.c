@@ -18,6 +18,7 @@
 #include "bsd/util/log.h"
 #include "tools/sim/sim.h"
 #include "tools/sim/sim_discover.h"
+#include "tools/sim/sim_est.h"
 #include "tools/sim/sim_formats.h"
 #include "tools/sim/sim_loop.h"
 #include "tools/sim/sim_net.h"
@@ -78,6 +79,29 @@ static const char usage_text[] =
     "                          (what Wakaama and Anjay actually do)\n"
     "  --oscore-ver 1.0|1.1|2.0  object 21 version: 1.x String resources, 2.0 Opaque (default)\n"
     "  --preset-server SSID    start with an LwM2M Server account (/0/x, /1/0, /2/0)\n"
+    "\n"
+    "EST-coaps (RFC 9148), the client side of LwM2M Security Mode 4:\n"
+    "  --est[=ROOT]            after Finish, on the same DTLS session: GET ROOT/crts, POST a\n"
+    "                          fresh key's CSR to ROOT/sen (ROOT /.well-known/est or /est;\n"
+    "                          default /.well-known/est); one `est STEP ok|failed ..` line each\n"
+    "  --est-only              no bootstrap: the EST steps on a fresh session (one device)\n"
+    "  --est-accept 281|287    answer format asked for (PKCS#7 certs-only, or one certificate)\n"
+    "  --est-key-curve p256|p384  curve of the generated key (default p256)\n"
+    "  --est-key FILE          enroll this PEM EC key instead of a generated one\n"
+    "  --est-subject DN        CSR subject, e.g. CN=dev1,O=acme (keys CN O OU C ST L\n"
+    "                          serialNumber; no escapes; default CN=<endpoint>)\n"
+    "  --est-san-dns NAME      a subjectAltName dNSName in the CSR\n"
+    "  --est-block SZX         block size 16<<SZX (0..6) for Block1 and Block2 (default:\n"
+    "                          1024-byte Block1 only when the CSR is larger)\n"
+    "  --est-out DIR           write DIR/<ep>.key.pem (0600), <ep>.crt.pem, <ep>.crt.der, ca.pem\n"
+    "  --est-csr-out FILE      write the sen CSR (DER) to FILE (debugging)\n"
+    "  --est-renew             after sen, POST a new CSR for the same key to ROOT/sren\n"
+    "                          (DIR/<ep>.renewed.crt.pem)\n"
+    "  --est-renew-new-key     sren with a fresh key (DIR/<ep>.renewed.key.pem)\n"
+    "  --est-renew-only        crts and sren only (re-enrollment; key: --est-key, else --key)\n"
+    "  --x509-handshake H:P    after enrolling, a DTLS 1.2 handshake with the issued\n"
+    "                          certificate to H:P (127.0.0.1 or ::1): `x509 handshake ok ..`\n"
+    "  --x509-ca FILE          trust anchors for that server (default --ca, else the crts chain)\n"
     "\n"
     "Run and output:\n"
     "  --timeout S             per-device limit from start to Finish (default 30)\n"
@@ -263,6 +287,21 @@ enum {
     O_PID,
     O_PRINT,
     O_PRINT_DISCOVER,
+    O_EST,
+    O_EST_ONLY,
+    O_EST_ACCEPT,
+    O_EST_CURVE,
+    O_EST_KEY,
+    O_EST_SUBJECT,
+    O_EST_SAN,
+    O_EST_BLOCK,
+    O_EST_OUT,
+    O_EST_CSR_OUT,
+    O_EST_RENEW,
+    O_EST_RENEW_NEW_KEY,
+    O_EST_RENEW_ONLY,
+    O_X509_HS,
+    O_X509_CA,
 };
 
 static const struct option long_opts[] = {
@@ -305,6 +344,21 @@ static const struct option long_opts[] = {
     {"server-pid", 1, 0, O_PID},
     {"print-devices", 0, 0, O_PRINT},
     {"print-discover", 0, 0, O_PRINT_DISCOVER},
+    {"est", 2, 0, O_EST},
+    {"est-only", 0, 0, O_EST_ONLY},
+    {"est-accept", 1, 0, O_EST_ACCEPT},
+    {"est-key-curve", 1, 0, O_EST_CURVE},
+    {"est-key", 1, 0, O_EST_KEY},
+    {"est-subject", 1, 0, O_EST_SUBJECT},
+    {"est-san-dns", 1, 0, O_EST_SAN},
+    {"est-block", 1, 0, O_EST_BLOCK},
+    {"est-out", 1, 0, O_EST_OUT},
+    {"est-csr-out", 1, 0, O_EST_CSR_OUT},
+    {"est-renew", 0, 0, O_EST_RENEW},
+    {"est-renew-new-key", 0, 0, O_EST_RENEW_NEW_KEY},
+    {"est-renew-only", 0, 0, O_EST_RENEW_ONLY},
+    {"x509-handshake", 1, 0, O_X509_HS},
+    {"x509-ca", 1, 0, O_X509_CA},
     {"quiet", 0, 0, 'q'},
     {"verbose", 0, 0, 'v'},
     {"help", 0, 0, 'h'},
@@ -314,7 +368,49 @@ static const struct option long_opts[] = {
 typedef struct opts {
     int secure, have_server, bs_inst_set, print_devices, print_discover, ep_set;
     const char *dump;
+    sim_est_cfg_t *est; /* EST options (always set) */
+    int est_on;         /* --est or --est-only given */
+    int est_extra;      /* some other --est-* / --x509-* option given */
 } opts_t;
+
+/* The --est-* and --x509-* options with a value. */
+static int parse_est_opt(sim_est_cfg_t *e, int op, const char *arg)
+{
+    unsigned long v;
+    switch (op) {
+    case O_EST_ACCEPT:
+        if (strcmp(arg, "281") && strcmp(arg, "287")) return die("bad --est-accept (281 or 287): %s", arg);
+        e->accept = (uint16_t)atoi(arg);
+        break;
+    case O_EST_CURVE:
+        if (strcmp(arg, "p256") && strcmp(arg, "p384"))
+            return die("bad --est-key-curve (p256 or p384): %s", arg);
+        e->p384 = arg[1] == '3';
+        break;
+    case O_EST_KEY: e->key_file = arg; break;
+    case O_EST_SUBJECT: e->subject = arg; break;
+    case O_EST_SAN:
+        if (!*arg || strlen(arg) > SIM_EST_SAN_MAX) return die("bad --est-san-dns: %s", arg);
+        e->san_dns = arg;
+        break;
+    case O_EST_BLOCK:
+        if (parse_uint(arg, COAP_BLOCK_SZX_MAX, &v)) return die("bad --est-block (SZX 0..6): %s", arg);
+        e->szx = (int)v;
+        break;
+    case O_EST_OUT: e->out_dir = arg; break;
+    case O_EST_CSR_OUT: e->csr_out = arg; break;
+    case O_EST_RENEW: e->renew = 1; break;
+    case O_EST_RENEW_NEW_KEY: e->renew = e->renew_new_key = 1; break;
+    case O_EST_RENEW_ONLY: e->renew_only = 1; break;
+    case O_X509_HS:
+        if (sim_est_parse_hostport(e, arg) != 0)
+            return die("bad --x509-handshake (127.0.0.1:PORT or [::1]:PORT): %s", arg);
+        break;
+    case O_X509_CA: e->hs_ca = arg; break;
+    default: return 2;
+    }
+    return 0;
+}
 
 static int parse_args(int argc, char **argv, sim_cfg_t *c, opts_t *o)
 {
@@ -446,10 +542,20 @@ static int parse_args(int argc, char **argv, sim_cfg_t *c, opts_t *o)
             break;
         case O_PRINT: o->print_devices = 1; break;
         case O_PRINT_DISCOVER: o->print_discover = 1; break;
+        case O_EST:
+            if (optarg && strcmp(optarg, "/.well-known/est") && strcmp(optarg, "/est"))
+                return die("bad --est root (/.well-known/est or /est): %s", optarg);
+            if (optarg) o->est->root = optarg;
+            o->est_on = 1;
+            break;
+        case O_EST_ONLY: o->est->only = o->est_on = 1; break;
         case 'q': c->quiet = 1; break;
         case 'v': c->verbose = 1; break;
         case 'h': fputs(usage_text, stdout); exit(0);
-        default: return 2;
+        default:
+            if (op < O_EST_ACCEPT || op > O_X509_CA || parse_est_opt(o->est, op, optarg) != 0) return 2;
+            o->est_extra = 1;
+            break;
         }
     }
     if (optind < argc) return die("unexpected argument: %s", argv[optind]);
@@ -473,6 +579,11 @@ static int finish_cfg(sim_cfg_t *c, opts_t *o)
     if (c->minor == 0) c->pct = -1, c->store_flags |= SIM_ST_LWM2M10;
     if (c->pct >= 0 && !sim_fmt_available((uint16_t)c->pct))
         fprintf(stderr, "bsd-sim: warning: pct=%d but this build has no codec for it\n", c->pct);
+    if (o->est_extra && !o->est_on)
+        return die("the --est-* and --x509-* options need --est or --est-only%s", "");
+    if (o->est_on && c->threads > 1) return die("--est runs one device at a time: no --threads%s", "");
+    if (o->est->only && c->count > 1) return die("--est-only runs one device: no --count%s", "");
+    if (!o->est->hs_ca) o->est->hs_ca = c->ca;
     if (c->concurrency > c->count) c->concurrency = c->count;
     if (c->threads > c->concurrency) c->threads = c->concurrency;
     return 0;
@@ -539,7 +650,8 @@ static void *thread_main(void *arg)
 int main(int argc, char **argv)
 {
     static sim_cfg_t cfg;
-    opts_t o = {0};
+    static sim_est_cfg_t est = {.root = SIM_EST_ROOT_WK, .accept = COAP_CF_PKCS7_CERTS, .szx = -1};
+    opts_t o = {.est = &est};
     cfg.minor = 1;
     cfg.pct = COAP_CF_SENML_CBOR;
     cfg.block = SIM_DEFAULT_BLOCK;
@@ -600,6 +712,13 @@ int main(int argc, char **argv)
         sim_tls_free(&tls);
         return n >= 0 ? 0 : 1;
     }
+    if (est.only) {
+        r = sim_est_only(&cfg, &tls, cfg.ep, &est);
+        sim_tls_free(&tls);
+        wolfSSL_Cleanup();
+        return r;
+    }
+    if (o.est_on) tls.after_finish = sim_est_after_finish, tls.after_arg = &est;
     sim_report_t rep = {.out = cfg.quiet ? NULL : stdout};
     pthread_mutex_init(&rep.mu, NULL);
     if (o.dump) {
@@ -677,5 +796,5 @@ int main(int argc, char **argv)
     sim_tls_free(&tls);
     wolfSSL_Cleanup();
     if (failed) return 2;
-    return total == cfg.count && good == total ? 0 : 1;
+    return total == cfg.count && good == total && est.failures == 0 ? 0 : 1;
 }

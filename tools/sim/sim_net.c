@@ -397,6 +397,9 @@ void sim_conn_timer(sim_conn_t *c, uint64_t now_us)
 
 void sim_conn_close(sim_conn_t *c, int notify)
 {
+    if (c->fd >= 0 && c->hs_done && c->tls && c->tls->after_finish &&
+        (c->dev->outcome == SIM_OUT_FINISHED || c->dev->outcome == SIM_OUT_BSPACK_FINISHED))
+        c->tls->after_finish(c, c->tls->after_arg);
     if (c->ssl) {
         if (c->hs_done && notify)
             wolfSSL_shutdown(c->ssl); /* close_notify: the server frees the session at once */

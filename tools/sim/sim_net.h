@@ -22,11 +22,17 @@
 #define SIM_ECDSA_SUITES "ECDHE-ECDSA-AES128-CCM-8:ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES128-SHA256"
 #define SIM_DTLS_MTU     16384 /* loopback: let a whole --no-block answer go in one record */
 
+struct sim_conn;
+
 /* Process-wide DTLS client context (shared by every device and thread). */
 typedef struct sim_tls {
     WOLFSSL_CTX *ctx;          /* NULL for coap:// */
     uint8_t pin[SIM_CRED_MAX]; /* pinned server RPK (SubjectPublicKeyInfo DER) */
     size_t pin_len;            /* 0: server key not checked */
+    /* Called by sim_conn_close() before it closes the session of a device
+     * whose bootstrap finished (--est: EST on the same session), NULL = none. */
+    void (*after_finish)(struct sim_conn *c, void *arg);
+    void *after_arg;
 } sim_tls_t;
 
 /*
@@ -68,8 +74,9 @@ void sim_conn_readable(sim_conn_t *c, uint8_t *buf, size_t cap);
 /* Runs the DTLS handshake timer. */
 void sim_conn_timer(sim_conn_t *c, uint64_t now_us);
 
-/* Sends close_notify when |notify| (and the handshake completed), frees the
- * WOLFSSL object and closes the socket. */
+/* Runs tls->after_finish first when set and the device's bootstrap
+ * finished; then sends close_notify when |notify| (and the handshake
+ * completed), frees the WOLFSSL object and closes the socket. */
 void sim_conn_close(sim_conn_t *c, int notify);
 
 /* The sim_tx_fn for devices: d->tx_ctx is their sim_conn_t. */
