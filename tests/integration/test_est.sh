@@ -19,7 +19,12 @@
 #   - per-device rate limit: 5.03 + Max-Age;
 #   - an X.509 device enrolls with its factory certificate, then
 #     authenticates with the EST certificate and renews it; once revoked, the
-#     EST certificate is refused in the handshake.
+#     EST certificate is refused in the handshake;
+#   - PostgreSQL down: 5.03 + Max-Age; back: the identical request is served;
+#   - the simulated client's whole flow: bootstrap writing Security Mode 4,
+#     crts, sen (own key, 64-byte blocks), sren on the bootstrap session, then
+#     a DTLS handshake with the enrolled certificate against openssl s_server
+#     trusting only the EST CA; the private key is nowhere on the server.
 T_NAME=est
 . "$BSD_SRCDIR/tests/lib/harness.sh"
 BSCTL=${BSD_BSCTL:-$BSD_BUILDDIR/tools/bsctl}
@@ -360,6 +365,66 @@ sql "UPDATE certificates SET revoked_at = now(), revocation_reason = 1 WHERE enc
 check "the revocation reaches the daemon (reload)" t_wait_log "daemon.reload.ok"
 cc -c "$W/x-renew.pem" -j "$W/x.key" -C "$X/ca.crt" -m post -t 286 -A 287 -f "$W/x-renew.csr" "$DTLS/.well-known/est/sren"
 check "the revoked EST certificate is refused in the handshake" newlog_has "reason=certificate_revoked"
+
+# ---- PostgreSQL away: 5.03 + Max-Age, and the retry is served once it is back ------
+t_pg_stop
+csr down /CN=est-2
+ccp est-2 -v 7 -m post -t 286 -f "$W/down.csr" "$DTLS/.well-known/est/sen"
+check "with PostgreSQL down sen is 5.03 with Max-Age = est.retry_after (7)" \
+    sh -c 'grep -aq "5.03" "$1" && grep -aq "Max-Age:7" "$1" || { sed "s/^/#   /" "$1" | grep -a "c:" | head -5; exit 1; }' _ "$OUT"
+check "... logged as est.unavailable, nothing issued" \
+    sh -c 'tail -n +"$(($1 + 1))" "$2" | grep -q "event=est.unavailable endpoint=est-2" && ! tail -n +"$(($1 + 1))" "$2" | grep -q "est.enroll.issued"' \
+    _ "$T_MARK" "$T_WORK/daemon.log"
+bash "$BSD_SRCDIR/scripts/pg-cluster.sh" start "$T_WORK/pg" >/dev/null 2>&1
+ccp est-2 -m post -t 286 -f "$W/down.csr" -o "$W/down.p7" "$DTLS/.well-known/est/sen"
+check "PostgreSQL back: the identical request gets its certificate" \
+    sh -c 'openssl pkcs7 -inform DER -in "$1" -print_certs -out "$2" 2>/dev/null && openssl verify -CAfile "$3" "$2" | grep -q ": OK"' \
+    _ "$W/down.p7" "$W/down.pem" "$CA"
+
+# ---- the simulated client's whole flow -------------------------------------------
+# Bootstrap (Security Mode 4 written) -> crts -> sen with its own key -> sren, on
+# the bootstrap session; then a DTLS handshake with the enrolled certificate
+# against openssl s_server, which trusts only the EST CA and insists on a
+# valid client certificate.
+SIM=${BSD_SIM:-$BSD_BUILDDIR/tools/bsd-sim}
+hs=$(t_free_port)
+openssl s_server -dtls1_2 -accept "127.0.0.1:$hs" -cert "$T_PKI/server.crt" -key "$T_PKI/server.key" \
+    -Verify 1 -verify_return_error -CAfile "$CA" -naccept 1 -quiet >"$W/s_server.log" 2>&1 &
+SSRV=$!
+sleep 0.3
+timeout 120 "$SIM" --server "coaps://127.0.0.1:$port" --ep est-1 --psk-identity est-1-id --psk-key "$PSK_E1" \
+    --timeout 30 --dump "$W/sim-dump.json" --est --est-block 2 --est-out "$W/enr" --est-csr-out "$W/enr/sen.csr" \
+    --est-renew --x509-handshake "127.0.0.1:$hs" --x509-ca "$T_PKI/ca.crt" >"$W/sim.out" 2>&1
+kill "$SSRV" 2>/dev/null
+wait "$SSRV" 2>/dev/null
+check "sim: the bootstrap finishes, then crts, sen (in 32-byte blocks) and sren succeed on its session" \
+    sh -c 'grep -q "outcome=finished" "$1" && grep -q "^est crts ok" "$1" && grep -q "^est sen ok" "$1" && grep -q "^est sren ok" "$1" || { sed "s/^/#   /" "$1" | head -20; exit 1; }' _ "$W/sim.out"
+check "sim: the bootstrap wrote Security Mode 4 with the LwM2M server's certificate and no /0/x/3, /0/x/5" \
+    python3 - "$W/sim-dump.json" "$T_PKI/server.crt" <<'PY'
+import json, sys, ssl, binascii
+d = json.loads(open(sys.argv[1]).read().strip().splitlines()[-1])["instances"]
+want = binascii.hexlify(ssl.PEM_cert_to_DER_cert(open(sys.argv[2]).read())).decode()
+acct = [v for k, v in d.items() if k.startswith("/0/") and v.get("10") == 301]
+ok = len(acct) == 1 and acct[0].get("2") == 4 and str(acct[0].get("4", "")).lower() == want and "3" not in acct[0] and "5" not in acct[0]
+if not ok:
+    print("#   ", acct)
+sys.exit(0 if ok else 1)
+PY
+check "sim: both certificates verify against the CA; the CSR verifies" \
+    sh -c 'openssl verify -CAfile "$1" "$2" "$3" >/dev/null && openssl req -inform DER -in "$4" -verify -noout 2>&1 | grep -q "verify OK"' \
+    _ "$CA" "$W/enr/est-1.crt.pem" "$W/enr/est-1.renewed.crt.pem" "$W/enr/sen.csr"
+sql "SELECT encode(der, 'hex') FROM certificates" >"$W/all-der.hex"
+check "sim: the private key never left the device (not in any stored certificate, not in the log)" \
+    python3 - "$W/enr/est-1.key.pem" "$W/all-der.hex" "$T_WORK/daemon.log" <<'PY'
+import subprocess, sys, re
+text = subprocess.run(["openssl", "pkey", "-in", sys.argv[1], "-text", "-noout"], capture_output=True, text=True).stdout
+m = re.search(r"priv:\s*((?:[0-9a-f]{2}:?\s*)+)pub:", text)
+priv = re.sub(r"[^0-9a-f]", "", m.group(1)) if m else ""
+priv = priv[-64:]
+sys.exit(0 if len(priv) == 64 and priv not in open(sys.argv[2]).read() and priv not in open(sys.argv[3]).read().lower() else 1)
+PY
+check "sim: openssl s_server accepted the DTLS handshake with the enrolled certificate" \
+    sh -c 'grep -q "^x509 handshake ok" "$1" || { sed "s/^/#   /" "$2" | head; exit 1; }' _ "$W/sim.out" "$W/s_server.log"
 
 t_stop_daemon
 t_done
