@@ -33,7 +33,7 @@ static size_t put(uint8_t *o, uint8_t tag, const uint8_t *v, size_t l)
     } else {
         o[k++] = 0x82, o[k++] = (uint8_t)(l >> 8), o[k++] = (uint8_t)l;
     }
-    memmove(o + k, v, l);
+    if (l) memmove(o + k, v, l); /* v may be NULL for an empty value */
     return k + l;
 }
 

@@ -81,8 +81,8 @@ void sim_stats_print(FILE *f, sim_stats_t *st, unsigned devices, uint32_t expect
         if (expect_mask & (1u << i)) ok += st->outcomes[i];
     }
     double elapsed = st->t_last_us > st->t_first_us ? (double)(st->t_last_us - st->t_first_us) / 1e6 : 0;
-    qsort(st->lat_us, st->nlat, sizeof(*st->lat_us), cmp_u32);
-    qsort(st->hs_us, st->nhs, sizeof(*st->hs_us), cmp_u32);
+    if (st->nlat) qsort(st->lat_us, st->nlat, sizeof(*st->lat_us), cmp_u32); /* NULL when none */
+    if (st->nhs) qsort(st->hs_us, st->nhs, sizeof(*st->hs_us), cmp_u32);
     fprintf(
         f,
         "summary devices=%u completed=%llu failed=%llu elapsed_s=%.3f sessions_per_s=%.1f ended_per_s=%.1f\n",
