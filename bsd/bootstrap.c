@@ -5,6 +5,7 @@
  * worker.
  */
 #include "bsd/bootstrap.h"
+#include "bsd/oscore_srv.h"
 
 #include <stdatomic.h>
 #include <stdio.h>
@@ -158,15 +159,24 @@ static void emit_record(server_t *srv, const char *line, size_t len)
 
 static int rotation_member(const server_sess_t *ss, char *out, size_t cap);
 
+/* OSCORE inside DTLS: the DTLS kind beneath cred=oscore, as a log field
+ * (" dtls=psk") and as a record member (",\"dtls\":\"psk\""); "" without. */
+static const char *dtls_field(enum creds_kind k, int json, char *out, size_t cap)
+{
+    if (k == CREDS_NONE) return "";
+    snprintf(out, cap, json ? ",\"dtls\":\"%s\"" : " dtls=%s", creds_kind_name(k));
+    return out;
+}
+
 static void write_record(server_t *srv, server_sess_t *ss, const worker_peer_t *peer, uint64_t now)
 {
-    char rec[14000], addr[64], epq[LOG_QUOTE_SIZE(64)];
+    char rec[14000], addr[64], epq[LOG_QUOTE_SIZE(64)], dk[32];
     const char *a = peer ? udp_addr_str(peer->addr, addr, sizeof(addr)) : "-";
     log_quote(epq, sizeof(epq), (const uint8_t *)ss->endpoint, strnlen(ss->endpoint, 64));
     log_msg(BSD_LOG_INFO, "bootstrap.session",
-            "endpoint=%s cred=%s peer=%s outcome=%s steps=%zu duration_ms=%llu", epq,
-            creds_kind_name(ss->kind), a, bs_outcome_name(ss->bs->outcome), ss->bs->nsteps,
-            (unsigned long long)(now - ss->bs_started));
+            "endpoint=%s cred=%s%s peer=%s outcome=%s steps=%zu duration_ms=%llu", epq,
+            creds_kind_name(ss->kind), dtls_field(ss->dtls_kind, 0, dk, sizeof(dk)), a,
+            bs_outcome_name(ss->bs->outcome), ss->bs->nsteps, (unsigned long long)(now - ss->bs_started));
     metrics_session_done(bs_outcome_name(ss->bs->outcome), now - ss->bs_started);
     if (srv->records_fd < 0 && !srv->spool) return;
     if (bs_session_record_json(ss->bs, rec, sizeof(rec)) < 0)
@@ -186,10 +196,10 @@ static void write_record(server_t *srv, server_sess_t *ss, const worker_peer_t *
     size_t rl = strlen(rec);
     if (rot[0] && rl > 2 && rec[rl - 1] == '}') rec[rl - 1] = 0; /* the member goes before the brace */
     int m = snprintf(line, sizeof(line),
-                     "{\"endpoint\":\"%s\",\"cred\":\"%s\",\"peer\":\"%s\",\"started\":\"%s\",\"duration_"
+                     "{\"endpoint\":\"%s\",\"cred\":\"%s\"%s,\"peer\":\"%s\",\"started\":\"%s\",\"duration_"
                      "ms\":%llu,%s%s%s\n",
-                     epj, creds_kind_name(ss->kind), a, started, (unsigned long long)(now - ss->bs_started),
-                     rec + 1, rot, rot[0] && rl > 2 ? "}" : "");
+                     epj, creds_kind_name(ss->kind), dtls_field(ss->dtls_kind, 1, dk, sizeof(dk)), a, started,
+                     (unsigned long long)(now - ss->bs_started), rec + 1, rot, rot[0] && rl > 2 ? "}" : "");
     if (m > 0 && (size_t)m < sizeof(line))
         emit_record(srv, line, (size_t)m);
     else
@@ -212,7 +222,9 @@ static const creds_device_t *auth_alias(const creds_t *c, const creds_device_t *
 {
     for (unsigned k = 0; auth && k < dev->naliases; k++) {
         const creds_device_t *a = creds_alias(c, dev, k);
-        if (!a || a->kind != auth->kind) continue;
+        /* OSCORE inside DTLS: the DTLS credential is the one that rotates. */
+        if (!a || a->kind != (auth->kind == CREDS_OSCORE && auth->dtls_kind ? auth->dtls_kind : auth->kind))
+            continue;
         if (a->kind == CREDS_PSK && strcmp(a->psk_identity, auth->identity) == 0) return a;
         if (a->kind == CREDS_RPK) {
             uint8_t h[32];
@@ -381,7 +393,7 @@ static void refuse(server_t *srv, const worker_peer_t *peer, uint64_t now, const
     if (srv->records_fd < 0 && !srv->spool) return;
     /* The record is about the authenticated device when there is one, else
      * about the endpoint the request claimed. */
-    char epj[6 * 64 + 8], reqj[6 * 64 + 8], line[1400];
+    char epj[6 * 64 + 8], reqj[6 * 64 + 8], line[1400], dk[32];
     size_t blen = strnlen(bound, CREDS_MAX_ENDPOINT);
     if (blen)
         json_str(epj, sizeof(epj), bound, blen);
@@ -390,12 +402,13 @@ static void refuse(server_t *srv, const worker_peer_t *peer, uint64_t now, const
     json_str(reqj, sizeof(reqj), ep, eplen > 64 ? 64 : eplen);
     char started[48];
     wall_time(started, sizeof(started), 0);
-    int m =
-        snprintf(line, sizeof(line),
-                 "{\"endpoint\":\"%s\",\"cred\":\"%s\",\"peer\":\"%s\",\"started\":\"%s\",\"duration_ms\":0,"
-                 "\"outcome\":\"%s\",\"reason\":\"%s\",\"%s\":\"%s\",\"steps\":[]}\n",
-                 epj, creds_kind_name(peer->auth ? peer->auth->kind : CREDS_NOSEC), a, started, outcome, why,
-                 is_ep ? "requested_ep" : "detail", reqj);
+    int m = snprintf(
+        line, sizeof(line),
+        "{\"endpoint\":\"%s\",\"cred\":\"%s\"%s,\"peer\":\"%s\",\"started\":\"%s\",\"duration_ms\":0,"
+        "\"outcome\":\"%s\",\"reason\":\"%s\",\"%s\":\"%s\",\"steps\":[]}\n",
+        epj, creds_kind_name(peer->auth ? peer->auth->kind : CREDS_NOSEC),
+        dtls_field(peer->auth ? peer->auth->dtls_kind : CREDS_NONE, 1, dk, sizeof(dk)), a, started, outcome,
+        why, is_ep ? "requested_ep" : "detail", reqj);
     if (m > 0 && (size_t)m < sizeof(line)) emit_record(srv, line, (size_t)m);
 }
 
@@ -561,6 +574,7 @@ size_t bootstrap_request(server_t *srv, server_sess_t **ssp, const worker_peer_t
     ep_index_remove(ss);
     snprintf(ss->endpoint, sizeof(ss->endpoint), "%s", dev->endpoint);
     ss->kind = kind;
+    ss->dtls_kind = peer->auth ? peer->auth->dtls_kind : CREDS_NONE;
     ss->ep_next = tl_ep_index[ep_hash(ss->endpoint)];
     tl_ep_index[ep_hash(ss->endpoint)] = ss;
     uint32_t seed;
@@ -585,9 +599,10 @@ size_t bootstrap_request(server_t *srv, server_sess_t **ssp, const worker_peer_t
     ss->epoch = epoch_bump(ss->endpoint);
     char a[64], q[LOG_QUOTE_SIZE(64)];
     log_quote(q, sizeof(q), (const uint8_t *)ss->endpoint, strnlen(ss->endpoint, 64));
-    log_msg(BSD_LOG_INFO, "bootstrap.request", "peer=%s endpoint=%s cred=%s pct=%lu plan=%s format=%u",
-            udp_addr_str(peer->addr, a, sizeof(a)), q, creds_kind_name(kind), pctv, plan->name,
-            (unsigned)bs->format);
+    char dk[32];
+    log_msg(BSD_LOG_INFO, "bootstrap.request", "peer=%s endpoint=%s cred=%s%s pct=%lu plan=%s format=%u",
+            udp_addr_str(peer->addr, a, sizeof(a)), q, creds_kind_name(kind),
+            dtls_field(ss->dtls_kind, 0, dk, sizeof(dk)), pctv, plan->name, (unsigned)bs->format);
     return answer(m, COAP_CHANGED, out, cap);
 }
 
@@ -606,10 +621,16 @@ uint64_t bootstrap_drive(server_t *srv, server_sess_t *ss, const worker_peer_t *
     if (!ss || !ss->bs) return 0;
     if (!bs_session_done(ss->bs) && epoch_replaced(ss)) bs_session_replace(ss->bs, now);
     static _Thread_local uint8_t out[BS_MSG_MAX];
+    static _Thread_local uint8_t prot[BS_MSG_MAX + 64];
     for (int i = 0; i < 4; i++) {
         int n = bs_session_poll(ss->bs, now, out, sizeof(out));
         if (n <= 0) break;
-        worker_io_send(peer->io, out, (size_t)n);
+        /* Over OSCORE every request goes out protected (oscore_srv.h). */
+        size_t pn = ss->osc ? oscore_srv_protect(ss, out, (size_t)n, prot, sizeof(prot)) : 0;
+        if (ss->osc && pn)
+            worker_io_send(peer->io, prot, pn);
+        else if (!ss->osc)
+            worker_io_send(peer->io, out, (size_t)n);
     }
     if (bs_session_done(ss->bs)) {
         write_record(srv, ss, peer, now);

@@ -2,7 +2,8 @@
  * dbload.c — builds a generation from PostgreSQL (dbload.h): policies
  * first (parsed exactly as `bsctl policy apply` checked them), then the
  * devices, streamed one row at a time into the credential store and the
- * planner's attribute table.
+ * planner's attribute table; then the certificates of `client_certificate:
+ * issue` accounts the stored ones do not cover are issued and recorded.
  */
 #include "bsd/dbload.h"
 
@@ -13,15 +14,48 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+
+#include <wolfssl/options.h>
+#include <wolfssl/wolfcrypt/hash.h>
 
 #include "bsd/db/db.h"
 #include "bsd/db/db_certs.h"
+#include "bsd/db/db_certs_boot.h"
 #include "bsd/db/db_devices.h"
 #include "bsd/db/db_migrate.h"
 #include "bsd/db/db_policy_ops.h"
 #include "bsd/db/db_settings.h"
 #include "bsd/db/secretbox.h"
+#include "bsd/est/est_ca.h"
+#include "bsd/est/est_csr.h"
 #include "bsd/util/log.h"
+
+/* The CA of dbload_set_est_ca(): set once on the main thread, which also
+ * builds every generation. */
+static const est_ca_t *dbload_ca;
+
+void dbload_set_est_ca(const struct est_ca *ca)
+{
+    dbload_ca = ca;
+}
+
+#define BOOT_LOG_MAX 5 /* per-device failures logged one by one per load */
+
+/* A certificate to issue: device and account. */
+typedef struct boot_need {
+    char *endpoint;
+    uint16_t ssid;
+} boot_need_t;
+
+/* Bootstrap certificates of one load. */
+typedef struct boot_ctx {
+    db_certs_boot_t *have; /* the stored, reusable ones */
+    boot_need_t *need;     /* the missing ones, issued after the device pass */
+    size_t nneed, capneed;
+    size_t issued, reused, failed, logged;
+    policy_x509_issue_t is[POLICY_MAX_SERVERS]; /* scratch */
+} boot_ctx_t;
 
 typedef struct dev_ctx {
     creds_t *creds;
@@ -37,6 +71,7 @@ typedef struct dev_ctx {
     size_t conflicts;    /* new credentials refused (taken by another device) */
     struct queued *q;    /* new credentials, added once every device is in */
     size_t nq, capq;
+    boot_ctx_t *boot; /* NULL: no policy has certificates issued at bootstrap */
 } dev_ctx_t;
 
 /* A new credential waiting for the second pass (owned copies). */
@@ -302,6 +337,226 @@ static int add_rotations(dev_ctx_t *x, const creds_device_t *cur, const db_devic
     return r;
 }
 
+/* ---- certificates issued at bootstrap ---------------------------------------- */
+
+static void boot_fail(boot_ctx_t *b, const char *endpoint, const char *why)
+{
+    b->failed++;
+    if (b->logged++ < BOOT_LOG_MAX)
+        log_msg(BSD_LOG_WARN, "db.certs.bootstrap.failed", "endpoint=\"%s\" error=\"%s\"", endpoint, why);
+}
+
+/* Device pass: the stored certificate of each of the device's accounts
+ * with `client_certificate: issue`, or a note to issue one. */
+static int boot_device(dev_ctx_t *x, const char *endpoint)
+{
+    boot_ctx_t *b = x->boot;
+    char msg[300];
+    int n = bsd_planner_x509_issue(x->planner, endpoint, b->is, POLICY_MAX_SERVERS, msg, sizeof(msg));
+    if (n < 0) boot_fail(b, endpoint, msg);
+    for (int i = 0; i < n; i++) {
+        uint8_t h[32];
+        wc_Sha256Hash(b->is[i].spki, sizeof(b->is[i].spki), h);
+        const db_boot_cert_t *c = db_certs_boot_find(b->have, endpoint, h, b->is[i].est.subject);
+        if (c) {
+            if (bsd_planner_add_cert(x->planner, endpoint, b->is[i].ssid, c->der, c->der_len) != 0)
+                goto nomem;
+            b->reused++;
+            continue;
+        }
+        if (b->nneed == b->capneed) {
+            size_t ncap = b->capneed ? b->capneed * 2 : 64;
+            boot_need_t *nn = realloc(b->need, ncap * sizeof(*nn));
+            if (!nn) goto nomem;
+            b->need = nn;
+            b->capneed = ncap;
+        }
+        boot_need_t *nd = &b->need[b->nneed];
+        nd->ssid = b->is[i].ssid;
+        if (!(nd->endpoint = strdup(endpoint))) goto nomem;
+        b->nneed++;
+    }
+    return 0;
+nomem:
+    snprintf(x->err, x->errcap, "device %s: out of memory", endpoint);
+    return -ENOMEM;
+}
+
+/* One certificate being issued, and its row. */
+typedef struct boot_slot {
+    const boot_need_t *need;
+    policy_x509_issue_t is;
+    uint8_t name[EST_NAME_STR_MAX];
+    uint8_t der[EST_CERT_MAX];
+    db_cert_t row;
+} boot_slot_t;
+
+/* Issues the certificate of |s->need| with a fresh serial into |s|.
+ * Returns 0, or -1 with the reason in |why|. */
+static int boot_issue_one(dev_ctx_t *x, boot_slot_t *s, int64_t now, int64_t ca_not_after, char *why,
+                          size_t whycap)
+{
+    boot_ctx_t *b = x->boot;
+    const boot_need_t *nd = s->need;
+    int n = bsd_planner_x509_issue(x->planner, nd->endpoint, b->is, POLICY_MAX_SERVERS, why, whycap), k = 0;
+    if (n < 0) return -1;
+    while (k < n && b->is[k].ssid != nd->ssid)
+        k++;
+    if (k == n) {
+        snprintf(why, whycap, "ssid %u: no longer issued by the policy", nd->ssid);
+        return -1;
+    }
+    s->is = b->is[k];
+    int nl = est_name_der(s->is.est.subject, s->name, sizeof(s->name));
+    if (nl < 0) {
+        snprintf(why, whycap, "ssid %u: the subject cannot be encoded", nd->ssid);
+        return -1;
+    }
+    est_issue_t req;
+    memset(&req, 0, sizeof(req));
+    req.subject = s->name;
+    req.subject_len = (size_t)nl;
+    req.spki = s->is.spki;
+    req.spki_len = sizeof(s->is.spki);
+    req.not_before = now - 60; /* a device clock a little behind still accepts it */
+    req.not_after = now + (int64_t)s->is.est.validity_days * 86400;
+    if (ca_not_after && req.not_after > ca_not_after) req.not_after = ca_not_after;
+    for (size_t i = 0; i < s->is.est.nsan && i < EST_SAN_MAX; i++) {
+        req.san[i].type = s->is.est.san[i].type; /* POLICY_EST_SAN_* are the GeneralName tags */
+        req.san[i].val = (const uint8_t *)s->is.est.san[i].value;
+        req.san[i].len = strlen(s->is.est.san[i].value);
+        req.nsan++;
+    }
+    char m[EST_ERR_MAX];
+    long len = -1;
+    /* est_ca_issue() only reads the CA; its signer serialises itself. */
+    if (est_serial_random(req.serial) == 0)
+        len = est_ca_issue((est_ca_t *)dbload_ca, &req, s->der, sizeof(s->der), m, sizeof(m));
+    if (len < 0) {
+        snprintf(why, whycap, "ssid %u: the CA could not issue the certificate", nd->ssid);
+        return -1;
+    }
+    db_cert_t *c = &s->row;
+    memset(c, 0, sizeof(*c));
+    memcpy(c->serial, req.serial, EST_SERIAL_LEN);
+    c->serial_len = EST_SERIAL_LEN;
+    c->endpoint = nd->endpoint;
+    c->kind = DB_CERT_KIND_BOOTSTRAP;
+    c->subject = s->is.est.subject;
+    c->not_before = req.not_before;
+    c->not_after = req.not_after;
+    c->der = s->der;
+    c->der_len = (size_t)len;
+    wc_Sha256Hash(s->der, (word32)len, c->fingerprint);
+    wc_Sha256Hash(s->is.spki, sizeof(s->is.spki), c->spki_sha256);
+    return 0; /* csr_sha256 stays zero: recorded as NULL */
+}
+
+/* Records |n| issued certificates in one transaction; on a serial taken
+ * (practically never: 16 random octets), each again alone with fresh
+ * serials. Returns how many are recorded (slots [0, ret) then hold them,
+ * in order), or -EIO. */
+static int boot_record(db_t *db, dev_ctx_t *x, boot_slot_t *sl, size_t n, int64_t now, int64_t ca_na)
+{
+    db_cert_t rows[DB_CERTS_BOOT_BATCH];
+    for (size_t i = 0; i < n; i++)
+        rows[i] = sl[i].row;
+    int r = db_certs_boot_insert(db, rows, n);
+    if (r == 0) return (int)n;
+    if (r != -EEXIST) return -EIO;
+    size_t ok = 0;
+    for (size_t i = 0; i < n; i++) {
+        char why[300];
+        r = -EEXIST;
+        for (int attempt = 0; attempt < 3 && r == -EEXIST; attempt++)
+            if ((attempt == 0 || boot_issue_one(x, &sl[i], now, ca_na, why, sizeof(why)) == 0))
+                r = db_certs_boot_insert(db, &sl[i].row, 1);
+        if (r == -EIO) return -EIO;
+        if (r != 0) {
+            boot_fail(x->boot, sl[i].need->endpoint, "no free serial");
+            continue;
+        }
+        if (ok != i) {
+            sl[ok] = sl[i];
+            sl[ok].row.der = sl[ok].der; /* the row points into its own slot */
+            sl[ok].row.subject = sl[ok].is.est.subject;
+        }
+        ok++;
+    }
+    return (int)ok;
+}
+
+/* After the device pass: issues and records the missing certificates, in
+ * batches, then hands them to the planner. Returns 0, or -1 (database
+ * error, out of memory) with |err| set. */
+static int boot_issue(db_t *db, dev_ctx_t *x, char *err, size_t errcap)
+{
+    boot_ctx_t *b = x->boot;
+    if (!b->nneed) return 0;
+    if (!dbload_ca) {
+        b->failed += b->nneed;
+        log_msg(BSD_LOG_WARN, "db.certs.bootstrap.no_ca",
+                "missing=%zu reason=\"no EST CA configured (est.ca_cert); these devices cannot bootstrap\"",
+                b->nneed);
+        return 0;
+    }
+    int64_t now = (int64_t)time(NULL), ca_na = 0;
+    size_t calen;
+    const uint8_t *cader = est_ca_chain(dbload_ca, 0, &calen);
+    est_cert_t cac;
+    if (cader && est_cert_parse(&cac, cader, calen) == 0) ca_na = cac.not_after;
+    boot_slot_t *sl = calloc(DB_CERTS_BOOT_BATCH, sizeof(*sl));
+    if (!sl) {
+        snprintf(err, errcap, "out of memory");
+        return -1;
+    }
+    int r = 0;
+    for (size_t at = 0; r == 0 && at < b->nneed; at += DB_CERTS_BOOT_BATCH) {
+        size_t n = 0;
+        for (size_t i = at; i < b->nneed && i < at + DB_CERTS_BOOT_BATCH; i++) {
+            char why[300];
+            sl[n].need = &b->need[i];
+            if (boot_issue_one(x, &sl[n], now, ca_na, why, sizeof(why)) == 0)
+                n++;
+            else
+                boot_fail(b, b->need[i].endpoint, why);
+        }
+        int rec = n ? boot_record(db, x, sl, n, now, ca_na) : 0;
+        if (rec < 0) {
+            snprintf(err, errcap, "%s: bootstrap certificates: %s", db_url(db), db_errmsg(db));
+            size_t rest = b->nneed - at < DB_CERTS_BOOT_BATCH ? 0 : b->nneed - at - DB_CERTS_BOOT_BATCH;
+            b->failed += n + rest; /* issued but not recorded: never written to a device */
+            r = -1;
+            break;
+        }
+        for (int i = 0; i < rec; i++) {
+            if (bsd_planner_add_cert(x->planner, sl[i].need->endpoint, sl[i].need->ssid, sl[i].row.der,
+                                     sl[i].row.der_len) != 0) {
+                snprintf(err, errcap, "out of memory");
+                r = -1;
+                break;
+            }
+            char hex[2 * EST_SERIAL_LEN + 1];
+            log_msg(BSD_LOG_DEBUG, "db.certs.bootstrap.issued", "endpoint=\"%s\" ssid=%u serial=%s",
+                    sl[i].need->endpoint, sl[i].need->ssid,
+                    db_hex_encode(sl[i].row.serial, EST_SERIAL_LEN, hex));
+            b->issued++;
+        }
+    }
+    free(sl);
+    return r;
+}
+
+static void boot_free(boot_ctx_t *b)
+{
+    if (!b) return;
+    db_certs_boot_free(b->have);
+    for (size_t i = 0; i < b->nneed; i++)
+        free(b->need[i].endpoint);
+    free(b->need);
+    free(b);
+}
+
 static int on_device(void *arg, const creds_device_t *in, const db_device_t *d)
 {
     dev_ctx_t *x = arg;
@@ -332,6 +587,7 @@ static int on_device(void *arg, const creds_device_t *in, const db_device_t *d)
     }
     r = add_rotations(x, c, d);
     explicit_bzero(&cur, sizeof(cur));
+    if (r == 0 && x->boot) r = boot_device(x, d->endpoint);
     return r;
 }
 
@@ -419,9 +675,21 @@ int dbload_gen(const bsd_config_t *cfg, creds_t **creds, bsd_planner_t **planner
         goto out;
     }
     err[0] = 0;
-    dev_ctx_t x = {*creds, *planner, err, errcap, NULL, 0, 0, &sb, key, 0, 0, 0, NULL, 0, 0};
+    dev_ctx_t x = {*creds, *planner, err, errcap, NULL, 0, 0, &sb, key, 0, 0, 0, NULL, 0, 0, NULL};
+    if (bsd_planner_issues_certs(*planner)) {
+        /* The stored certificates in one query, before the device pass
+         * holds the connection. */
+        int br = (x.boot = calloc(1, sizeof(*x.boot))) ? db_certs_boot_load(db, &x.boot->have) : -ENOMEM;
+        if (br != 0) {
+            snprintf(err, errcap, "%s: bootstrap certificates: %s", db_url(db),
+                     br == -ENOMEM ? "out of memory" : db_errmsg(db));
+            boot_free(x.boot);
+            goto out;
+        }
+    }
     if (load_deny(db, &x, *creds, err, errcap) != 0) {
         free_deny(&x);
+        boot_free(x.boot);
         goto out;
     }
     int r = db_devices_load(db, &sb, on_device, &x);
@@ -429,11 +697,21 @@ int dbload_gen(const bsd_config_t *cfg, creds_t **creds, bsd_planner_t **planner
     free_queued(&x);
     free_deny(&x);
     if (r != 0) {
+        boot_free(x.boot);
         if (!err[0]) snprintf(err, errcap, "%s: devices: %s", db_url(db), db_errmsg(db));
         goto out;
     }
+    if (x.boot) {
+        r = boot_issue(db, &x, err, errcap);
+        log_msg(r == 0 ? BSD_LOG_INFO : BSD_LOG_ERROR, "db.certs.bootstrap",
+                "issued=%zu reused=%zu failed=%zu", x.boot->issued, x.boot->reused, x.boot->failed);
+        boot_free(x.boot);
+        if (r != 0) goto out;
+    }
     if (load_revoked(db, *creds, err, errcap) != 0) goto out;
     if (x.skipped) log_msg(BSD_LOG_INFO, "db.devices.denied", "count=%zu", x.skipped);
+    size_t noscore = creds_count_kind(*creds, CREDS_OSCORE);
+    if (noscore) log_msg(BSD_LOG_INFO, "db.devices.oscore", "count=%zu", noscore);
     if (x.due || x.pending || x.conflicts)
         log_msg(BSD_LOG_INFO, "db.rotations", "due=%zu written=%zu refused=%zu", x.due, x.pending,
                 x.conflicts);

@@ -270,6 +270,9 @@ int main(int argc, char **argv)
         config_free(&cfg);
         return EXIT_CONFIG;
     }
+    /* The loader issues the certificates policies give at bootstrap with
+     * it; `bsd -n` only checks, and issues nothing. */
+    if (!check_only) dbload_set_est_ca(est_srv_ca(est));
 #endif
     bsd_gen_t *gen = build_gen(&cfg, 1, err, sizeof(err));
     if (!gen) {

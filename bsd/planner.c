@@ -2,8 +2,9 @@
  * planner.c — the plan sources behind planner.h. The plans-file source
  * matches the endpoint against the plans' globs and compiles the first
  * match. The policy source keeps, per device, what policies may match on
- * (labels, serial) in an open-addressing table keyed by endpoint, and
- * compiles the selected policy with the derivation key.
+ * (labels, serial) and the certificates the generation loader had this
+ * server's CA issue for it, in an open-addressing table keyed by endpoint,
+ * and compiles the selected policy with the derivation key.
  */
 #include "bsd/planner.h"
 
@@ -19,6 +20,8 @@ typedef struct pdev {
     char *serial;
     policy_label_t *labels;
     size_t nlabels;
+    policy_device_cert_t *certs; /* issued certificates by SSID (der malloc'ed) */
+    size_t ncerts;
 } pdev_t;
 
 struct bsd_planner {
@@ -83,6 +86,9 @@ bsd_planner_t *bsd_planner_from_policies(policy_t **ps, const uint32_t *versions
 
 static void pdev_free(pdev_t *d)
 {
+    for (size_t i = 0; i < d->ncerts; i++)
+        free((uint8_t *)d->certs[i].der);
+    free(d->certs);
     for (size_t i = 0; i < d->nlabels; i++) {
         free((char *)d->labels[i].key);
         free((char *)d->labels[i].value);
@@ -157,6 +163,39 @@ int bsd_planner_add_device(bsd_planner_t *p, const char *endpoint, const char *s
     return 0;
 }
 
+int bsd_planner_add_cert(bsd_planner_t *p, const char *endpoint, uint16_t ssid, const uint8_t *der,
+                         size_t len)
+{
+    if (!p || p->kind != PLANNER_POLICY || !endpoint || !p->cap || !der || !len) return -1;
+    pdev_t *d = find_slot(p->devs, p->cap, endpoint);
+    if (!d->endpoint) return -1;
+    uint8_t *copy = malloc(len);
+    if (!copy) return -1;
+    memcpy(copy, der, len);
+    for (size_t i = 0; i < d->ncerts; i++)
+        if (d->certs[i].ssid == ssid) {
+            free((uint8_t *)d->certs[i].der);
+            d->certs[i].der = copy;
+            d->certs[i].der_len = len;
+            return 0;
+        }
+    policy_device_cert_t *nc = realloc(d->certs, (d->ncerts + 1) * sizeof(*nc));
+    if (!nc) {
+        free(copy);
+        return -1;
+    }
+    d->certs = nc;
+    d->certs[d->ncerts++] = (policy_device_cert_t){.ssid = ssid, .der = copy, .der_len = len};
+    return 0;
+}
+
+int bsd_planner_issues_certs(const bsd_planner_t *p)
+{
+    for (size_t i = 0; p && p->kind == PLANNER_POLICY && i < p->nps; i++)
+        if (policy_x509_issue_count(p->ps[i])) return 1;
+    return 0;
+}
+
 /* The policy-visible attributes of |endpoint| into |pd|; returns the selected policy or -1. */
 static int select_for(const bsd_planner_t *p, const char *endpoint, policy_device_t *pd)
 {
@@ -168,6 +207,8 @@ static int select_for(const bsd_planner_t *p, const char *endpoint, policy_devic
             pd->serial = d->serial;
             pd->labels = d->labels;
             pd->nlabels = d->nlabels;
+            pd->certs = d->certs;
+            pd->ncerts = d->ncerts;
         }
     }
     int i = policy_select((const policy_t *const *)p->ps, p->nps, pd, NULL);
@@ -186,6 +227,26 @@ int bsd_planner_bs_rotation(const bsd_planner_t *p, const char *endpoint, policy
     memcpy(ctx.key, p->key, POLICY_KEY_LEN);
     char msg[256];
     int r = policy_bs_rotation(p->ps[i], &pd, &ctx, out, msg, sizeof(msg));
+    explicit_bzero(ctx.key, sizeof(ctx.key));
+    if (r < 0) {
+        snprintf(err, errcap, "policy %s v%u: %s", policy_name(p->ps[i]), (unsigned)p->versions[i], msg);
+        return -1;
+    }
+    return r;
+}
+
+int bsd_planner_x509_issue(const bsd_planner_t *p, const char *endpoint, policy_x509_issue_t *out, size_t cap,
+                           char *err, size_t errcap)
+{
+    if (errcap) err[0] = 0;
+    if (!p || p->kind != PLANNER_POLICY || !endpoint) return 0;
+    policy_device_t pd;
+    int i = select_for(p, endpoint, &pd);
+    if (i < 0 || policy_x509_issue_count(p->ps[i]) == 0) return 0;
+    policy_ctx_t ctx = {.version = p->versions[i]};
+    memcpy(ctx.key, p->key, POLICY_KEY_LEN);
+    char msg[256];
+    int r = policy_x509_issue_keys(p->ps[i], &pd, &ctx, out, cap, msg, sizeof(msg));
     explicit_bzero(ctx.key, sizeof(ctx.key));
     if (r < 0) {
         snprintf(err, errcap, "policy %s v%u: %s", policy_name(p->ps[i]), (unsigned)p->versions[i], msg);

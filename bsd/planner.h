@@ -52,6 +52,29 @@ int bsd_planner_add_device(bsd_planner_t *p, const char *endpoint, const char *s
                            const policy_label_t *labels, size_t nlabels);
 
 /*
+ * Gives device |endpoint| (registered before with bsd_planner_add_device)
+ * the certificate |der| (|len| bytes, copied) for its x509 account |ssid|
+ * with `client_certificate: issue`, as the generation loader issued or
+ * found it; a second one for the same account replaces the first. Only
+ * during the build of a generation. Returns 0, -1 on out-of-memory, or when
+ * the device is unknown or the planner does not serve policies.
+ */
+int bsd_planner_add_cert(bsd_planner_t *p, const char *endpoint, uint16_t ssid, const uint8_t *der,
+                         size_t len);
+
+/*
+ * What this server's CA is to certify for |endpoint| under the policy
+ * selected for it (policy_x509_issue_keys), into |out| (|cap| entries).
+ * Returns the count (0 also for no policy or a plans file), or -1 with a
+ * message in |err| that names the policy.
+ */
+int bsd_planner_x509_issue(const bsd_planner_t *p, const char *endpoint, policy_x509_issue_t *out, size_t cap,
+                           char *err, size_t errcap);
+
+/* Whether any active policy has an account with `client_certificate: issue`. */
+int bsd_planner_issues_certs(const bsd_planner_t *p);
+
+/*
  * The new bootstrap credential the policy selected for |endpoint| rotates
  * to (policy_bs_rotation; |out| to be wiped after use). Returns 1, 0 when
  * none (no policy, a plans file, or no `bootstrap.rotate`), or -1 when the

@@ -19,6 +19,7 @@
 #include "bsd/coap/coap_msg.h"
 #ifdef BSD_HAVE_BOOTSTRAP
 #include "bsd/est_srv.h"
+#include "bsd/oscore_srv.h"
 #endif
 #include "bsd/server_sess.h"
 #include "bsd/transport/udp.h"
@@ -53,6 +54,7 @@ static void sess_close(void *ctx, void *st)
 #ifdef BSD_HAVE_BOOTSTRAP
     if (st) bootstrap_sess_close(ctx, st);
     if (st) est_srv_sess_close(st);
+    if (st) oscore_srv_sess_close(st);
 #endif
     free(st);
 }
@@ -186,6 +188,7 @@ static size_t handle(server_t *srv, server_sess_t **ssp, const worker_peer_t *pe
         return 0;
     }
 #ifdef BSD_HAVE_BOOTSTRAP
+    if (!coap_msg_is_request(&m) && ss && ss->osc && oscore_srv_response(ss, peer, &m, now)) return 0;
     if (!coap_msg_is_request(&m) && bootstrap_message(ss, peer, &m, now)) return 0;
 #endif
     if (m.type == COAP_TYPE_ACK || m.type == COAP_TYPE_RST) return 0; /* not for anything outstanding */
@@ -222,6 +225,13 @@ static size_t handle(server_t *srv, server_sess_t **ssp, const worker_peer_t *pe
     coap_build_init(&b, out, cap, type, code, mid, m.token, m.tkl);
 
 #ifdef BSD_HAVE_BOOTSTRAP
+    if (coap_opt_get(&m, COAP_OPT_OSCORE)) {
+        /* OSCORE-protected: the Bootstrap-Request over OSCORE (oscore_srv.h). */
+        size_t n = oscore_srv_request(srv, ssp, peer, gen, &m, now, out, cap);
+        ss = *ssp;
+        if (ss && m.type == COAP_TYPE_CON && n) coap_dedup_store(&ss->dedup, m.mid, out, n, now);
+        return n;
+    }
     if (coap_uri_path_equals(&m, "bs") && m.code == COAP_POST) {
         if (coap_msg_unknown_critical(&m)) {
             code = COAP_BAD_OPTION;

@@ -7,7 +7,8 @@
  *
  * A device is shown and accepted in the one JSON form of
  * bsd/db/db_device_json.h, the JSON import format's member names; no
- * response ever holds a PSK key (the key id that sealed it is shown).
+ * response ever holds a PSK key or an OSCORE Master Secret or Salt (the key
+ * id that sealed it is shown).
  * Records are checked by db_device.c exactly as `bsctl device add` and
  * `bsctl device import` check them.
  *
@@ -201,7 +202,7 @@ static int dev_put(api_req_t *req, api_resp_t *resp)
         r = dev_invalid(resp, field, msg);
         goto out;
     }
-    if (d->kind == DEVFILE_PSK && api_keyring(req, &sb, msg, sizeof msg) != 0) {
+    if (db_device_has_secret(d) && api_keyring(req, &sb, msg, sizeof msg) != 0) {
         r = api_error(resp, 503, "keyring_unavailable", NULL,
                       "The keys that seal PSK keys cannot be read; see the daemon's secret_keys_file.");
         goto out;
@@ -394,7 +395,7 @@ static int dev_import_row(void *arg, const db_device_t *d)
         x->valid++;
         return 0;
     }
-    if (d->kind == DEVFILE_PSK && !x->have_keys) {
+    if (db_device_has_secret(d) && !x->have_keys) {
         char m[DB_SECRETBOX_ERR_MAX];
         if (api_keyring(x->req, &x->sb, m, sizeof m) != 0) {
             dev_import_failed(

@@ -18,14 +18,42 @@
 #include <string.h>
 
 static const char *const db_field_names[DB_F_COUNT] = {
-    "endpoint",  "kind",        "psk_identity", "psk_key", "spki",   "x509_name_type",
-    "x509_name", "fingerprint", "nosec_allow",  "labels",  "serial",
+    "endpoint",
+    "kind",
+    "psk_identity",
+    "psk_key",
+    "spki",
+    "x509_name_type",
+    "x509_name",
+    "fingerprint",
+    "nosec_allow",
+    "oscore_sender_id",
+    "oscore_recipient_id",
+    "oscore_secret",
+    "oscore_salt",
+    "oscore_id_context",
+    "labels",
+    "serial",
 };
 
 /* Kind that uses a field (0: every kind). */
 static const int db_field_kind[DB_F_COUNT] = {
-    0, 0, DEVFILE_PSK, DEVFILE_PSK, DEVFILE_RPK, DEVFILE_X509, DEVFILE_X509, DEVFILE_X509, DEVFILE_NOSEC,
-    0, 0,
+    0,
+    0,
+    DEVFILE_PSK,
+    DEVFILE_PSK,
+    DEVFILE_RPK,
+    DEVFILE_X509,
+    DEVFILE_X509,
+    DEVFILE_X509,
+    DEVFILE_NOSEC,
+    DB_DEVICE_OSCORE,
+    DB_DEVICE_OSCORE,
+    DB_DEVICE_OSCORE,
+    DB_DEVICE_OSCORE,
+    DB_DEVICE_OSCORE,
+    0,
+    0,
 };
 
 static const char *const db_name_types[] = {"cn", "san_dns", "san_uri", "san_email"};
@@ -33,6 +61,39 @@ static const char *const db_name_types[] = {"cn", "san_dns", "san_uri", "san_ema
 const char *db_field_name(int f)
 {
     return f >= 0 && f < DB_F_COUNT ? db_field_names[f] : NULL;
+}
+
+const char *db_device_kind_name(int kind)
+{
+    return kind == DB_DEVICE_OSCORE ? "oscore" : devfile_kind_name(kind);
+}
+
+bool db_device_has_secret(const db_device_t *d)
+{
+    return d->kind == DEVFILE_PSK || db_device_has_oscore(d);
+}
+
+/* The kinds that may carry an OSCORE context besides oscore: DTLS ones. */
+static bool db_kind_dtls(int kind)
+{
+    return kind == DEVFILE_PSK || kind == DEVFILE_RPK || kind == DEVFILE_X509;
+}
+
+/* Bits of the OSCORE fields in db_device_t.given. */
+#define DB_OSCORE_FIELDS                                                                                     \
+    (1u << DB_F_OSCORE_SENDER_ID | 1u << DB_F_OSCORE_RECIPIENT_ID | 1u << DB_F_OSCORE_SECRET |               \
+     1u << DB_F_OSCORE_SALT | 1u << DB_F_OSCORE_ID_CONTEXT)
+
+bool db_device_has_oscore(const db_device_t *d)
+{
+    return d->kind == DB_DEVICE_OSCORE || (db_kind_dtls(d->kind) && (d->given & DB_OSCORE_FIELDS) != 0);
+}
+
+/* Whether a device of |kind| may have field |f|. */
+static bool db_field_ok(int f, int kind)
+{
+    int k = db_field_kind[f];
+    return k == 0 || kind == 0 || kind == k || (k == DB_DEVICE_OSCORE && db_kind_dtls(kind));
 }
 
 void db_device_clear(db_device_t *d)
@@ -205,15 +266,41 @@ bad:
 
 static const char *db_kind_plural(int kind)
 {
-    return devfile_kind_name(kind);
+    return db_device_kind_name(kind);
+}
+
+/* An OSCORE value: hex of |min|..|max| bytes into |out|; a secret is wiped
+ * from |out| when refused. */
+static int db_set_oscore(const char *name, const char *val, size_t len, uint8_t *out, size_t min, size_t max,
+                         size_t *outlen, char *msg, size_t cap)
+{
+    size_t n = 0;
+    int r = len == 0 ? 0 : db_hex(name, val, len, out, max, &n, msg, cap);
+    if (r == 0 && n < min) r = db_fail(msg, cap, "%s must be at least %zu bytes (got %zu)", name, min, n);
+    if (r < 0) {
+        explicit_bzero(out, max);
+        return r;
+    }
+    *outlen = n;
+    return 0;
+}
+
+/* The field of an oscore device for which an empty value is the empty ID. */
+static bool db_empty_is_value(const db_device_t *d, int f)
+{
+    return d->kind == DB_DEVICE_OSCORE && (f == DB_F_OSCORE_SENDER_ID || f == DB_F_OSCORE_RECIPIENT_ID);
 }
 
 int db_device_set_field(db_device_t *d, int f, const char *val, size_t len, char *msg, size_t cap)
 {
     if (f < 0 || f >= DB_F_COUNT) return db_fail(msg, cap, "unknown field");
-    if (len == 0) return 0;
+    if (len == 0 && db_kind_dtls(d->kind) && (f == DB_F_OSCORE_SENDER_ID || f == DB_F_OSCORE_RECIPIENT_ID)) {
+        d->given_empty |= 1u << f; /* the empty ID if the record turns out to have OSCORE */
+        return 0;
+    }
+    if (len == 0 && !db_empty_is_value(d, f)) return 0;
     const char *name = db_field_names[f];
-    if (db_field_kind[f] != 0 && d->kind != 0 && d->kind != db_field_kind[f])
+    if (!db_field_ok(f, d->kind))
         return db_fail(msg, cap, "%s is not used by %s devices", name, db_kind_plural(d->kind));
     if ((d->given & (1u << f)) && f != DB_F_LABELS && f != DB_F_NOSEC_ALLOW)
         return db_fail(msg, cap, "%s given twice", name);
@@ -229,11 +316,11 @@ int db_device_set_field(db_device_t *d, int f, const char *val, size_t len, char
         d->endpoint[len] = 0;
         break;
     case DB_F_KIND:
-        for (int k = DEVFILE_PSK; k <= DEVFILE_NOSEC; k++)
-            if (strlen(devfile_kind_name(k)) == len && memcmp(val, devfile_kind_name(k), len) == 0)
+        for (int k = DEVFILE_PSK; k <= DB_DEVICE_OSCORE; k++)
+            if (strlen(db_device_kind_name(k)) == len && memcmp(val, db_device_kind_name(k), len) == 0)
                 d->kind = k;
         if (d->kind == 0)
-            return db_fail(msg, cap, "unknown device kind '%.*s' (expected psk, rpk, x509 or nosec)",
+            return db_fail(msg, cap, "unknown device kind '%.*s' (expected psk, rpk, x509, nosec or oscore)",
                            len <= 16 && db_printable_ascii(val, len, true) ? (int)len : 0, val);
         break;
     case DB_F_PSK_IDENTITY:
@@ -277,6 +364,27 @@ int db_device_set_field(db_device_t *d, int f, const char *val, size_t len, char
         break;
     case DB_F_FINGERPRINT: r = db_set_fingerprint(d, val, len, msg, cap); break;
     case DB_F_NOSEC_ALLOW: r = db_set_allow(d, val, len, msg, cap); break;
+    case DB_F_OSCORE_SENDER_ID:
+        r = db_set_oscore(name, val, len, d->oscore_sender_id, 0, DB_DEVICE_OSCORE_ID_MAX,
+                          &d->oscore_sender_id_len, msg, cap);
+        break;
+    case DB_F_OSCORE_RECIPIENT_ID:
+        r = db_set_oscore(name, val, len, d->oscore_recipient_id, 0, DB_DEVICE_OSCORE_ID_MAX,
+                          &d->oscore_recipient_id_len, msg, cap);
+        break;
+    case DB_F_OSCORE_SECRET:
+        r = db_set_oscore(name, val, len, d->oscore_secret, DB_DEVICE_OSCORE_SECRET_MIN,
+                          DB_DEVICE_OSCORE_SECRET_MAX, &d->oscore_secret_len, msg, cap);
+        break;
+    case DB_F_OSCORE_SALT:
+        r = db_set_oscore(name, val, len, d->oscore_salt, 1, DB_DEVICE_OSCORE_SALT_MAX, &d->oscore_salt_len,
+                          msg, cap);
+        d->oscore_has_salt = r == 0;
+        break;
+    case DB_F_OSCORE_ID_CONTEXT:
+        r = db_set_oscore(name, val, len, d->oscore_id_context, 1, DB_DEVICE_OSCORE_IDCTX_MAX,
+                          &d->oscore_id_context_len, msg, cap);
+        break;
     case DB_F_LABELS: r = db_set_labels(d, val, len, msg, cap); break;
     case DB_F_SERIAL:
         if (len > DB_DEVICE_SERIAL_MAX)
@@ -295,9 +403,9 @@ int db_device_set_field(db_device_t *d, int f, const char *val, size_t len, char
 int db_device_finish(db_device_t *d, char *msg, size_t cap)
 {
     if (d->endpoint[0] == 0) return db_fail(msg, cap, "endpoint is required");
-    if (d->kind == 0) return db_fail(msg, cap, "kind is required (psk, rpk, x509 or nosec)");
+    if (d->kind == 0) return db_fail(msg, cap, "kind is required (psk, rpk, x509, nosec or oscore)");
     for (int f = 0; f < DB_F_COUNT; f++)
-        if ((d->given & (1u << f)) && db_field_kind[f] != 0 && db_field_kind[f] != d->kind)
+        if ((d->given & (1u << f)) && !db_field_ok(f, d->kind))
             return db_fail(msg, cap, "%s is not used by %s devices", db_field_names[f],
                            db_kind_plural(d->kind));
     switch (d->kind) {
@@ -329,5 +437,21 @@ int db_device_finish(db_device_t *d, char *msg, size_t cap)
         break;
     default: break;
     }
+    /* OSCORE inside DTLS: a psk, rpk or x509 record with any OSCORE field
+     * has a context, and an ID given as "" is then the empty ID. */
+    if (!db_device_has_oscore(d)) return 0;
+    if (d->kind != DB_DEVICE_OSCORE) d->given |= d->given_empty;
+    const char *k = d->kind == DB_DEVICE_OSCORE ? "oscore device" : "device with an OSCORE context";
+    /* Checked by presence, not length: the empty ID is valid. */
+    if (!(d->given & (1u << DB_F_OSCORE_SENDER_ID)))
+        return db_fail(msg, cap, "%s needs oscore_sender_id (\"\" for the empty ID)", k);
+    if (!(d->given & (1u << DB_F_OSCORE_RECIPIENT_ID)))
+        return db_fail(msg, cap, "%s needs oscore_recipient_id (\"\" for the empty ID)", k);
+    if (d->oscore_secret_len == 0) return db_fail(msg, cap, "%s needs oscore_secret", k);
+    /* One context's two IDs must differ (§3.3): equal IDs would give
+     * equal sender and recipient keys. */
+    if (d->oscore_sender_id_len == d->oscore_recipient_id_len &&
+        memcmp(d->oscore_sender_id, d->oscore_recipient_id, d->oscore_sender_id_len) == 0)
+        return db_fail(msg, cap, "oscore_sender_id and oscore_recipient_id must differ");
     return 0;
 }

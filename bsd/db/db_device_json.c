@@ -31,7 +31,7 @@ json_t *db_device_json(const db_device_t *d, unsigned flags)
     json_t *o = json_object();
     if (o == NULL) return NULL;
     json_object_set_new(o, "endpoint", json_string(d->endpoint));
-    json_object_set_new(o, "kind", json_string(devfile_kind_name(d->kind)));
+    json_object_set_new(o, "kind", json_string(db_device_kind_name(d->kind)));
     switch (d->kind) {
     case DEVFILE_PSK:
         json_object_set_new(o, "psk_identity", json_string(d->psk_identity));
@@ -56,6 +56,20 @@ json_t *db_device_json(const db_device_t *d, unsigned flags)
     }
     default: break;
     }
+    if (db_device_has_oscore(d)) { /* oscore, or OSCORE inside DTLS */
+        /* The IDs are public (they travel in the OSCORE option); the
+         * Master Secret and Salt only with DB_DEVICE_JSON_KEY. */
+        dj_set_hex(o, "oscore_sender_id", d->oscore_sender_id, d->oscore_sender_id_len);
+        dj_set_hex(o, "oscore_recipient_id", d->oscore_recipient_id, d->oscore_recipient_id_len);
+        if (d->oscore_id_context_len > 0)
+            dj_set_hex(o, "oscore_id_context", d->oscore_id_context, d->oscore_id_context_len);
+        if (flags & DB_DEVICE_JSON_KEY_ID)
+            json_object_set_new(o, "oscore_secret_key_id", json_integer(d->oscore_secret_key_id));
+        if ((flags & DB_DEVICE_JSON_KEY) && d->oscore_secret_len > 0) {
+            dj_set_hex(o, "oscore_secret", d->oscore_secret, d->oscore_secret_len);
+            if (d->oscore_salt_len > 0) dj_set_hex(o, "oscore_salt", d->oscore_salt, d->oscore_salt_len);
+        }
+    }
     json_t *l = json_object();
     for (size_t i = 0; l && i < d->nlabels; i++)
         json_object_set_new(l, d->labels[i].key, json_string(d->labels[i].value));
@@ -67,7 +81,7 @@ json_t *db_device_json(const db_device_t *d, unsigned flags)
     if (d->bs_next.has) { /* a new bootstrap credential written, not used yet */
         json_t *n = json_object();
         json_object_set_new(n, "rotation", json_integer(d->bs_next.rotation));
-        json_object_set_new(n, "kind", json_string(devfile_kind_name(d->bs_next.kind)));
+        json_object_set_new(n, "kind", json_string(db_device_kind_name(d->bs_next.kind)));
         if (d->bs_next.kind == DEVFILE_PSK)
             json_object_set_new(n, "psk_identity", json_string(d->bs_next.psk_identity));
         json_object_set_new(n, "written_at", json_string(d->bs_next.written_at));

@@ -6,7 +6,7 @@
  * (bsd/api/api_devices.c, api_deny.c), so all of them show and accept the
  * same member names: those of docs/DEVICES.md.
  *
- * The output never holds a PSK key unless DB_DEVICE_JSON_KEY asks for it
+ * The output never holds a PSK key or an OSCORE Master Secret or Salt unless DB_DEVICE_JSON_KEY asks for it
  * (bsctl `device show --reveal`); the API never asks.
  *
  * Error codes are negative errno values.
@@ -21,13 +21,15 @@
 #include "bsd/db/db_device.h"
 
 /* What db_device_json() adds besides the public fields. */
-#define DB_DEVICE_JSON_KEY_ID 1u /* psk_key_id: which keyring key sealed the PSK key */
-#define DB_DEVICE_JSON_KEY    2u /* psk_key in hex, when the record holds it opened (SECRET) */
+#define DB_DEVICE_JSON_KEY_ID 1u /* psk_key_id / oscore_secret_key_id: which keyring key sealed it */
+#define DB_DEVICE_JSON_KEY    2u /* psk_key, oscore_secret and oscore_salt in hex, when opened (SECRET) */
 
 /*
  * db_device_json returns |d| as a JSON object: endpoint, kind, the
  * credential members of its kind (psk_identity; spki; x509_name_type,
- * x509_name, fingerprint; nosec_allow as an array), labels (an object),
+ * x509_name, fingerprint; nosec_allow as an array; oscore_sender_id,
+ * oscore_recipient_id, oscore_id_context when there is one — for a psk,
+ * rpk or x509 device with an OSCORE context too), labels (an object),
  * serial (null when none), credential_version, created, updated, and
  * bootstrap_credential_written (rotation, kind, psk_identity, written_at)
  * when a rotated credential waits to be used. |flags| adds DB_DEVICE_JSON_*.

@@ -17,6 +17,7 @@
 #include "bsd/db/db_devices.h"
 
 #include "bsd/db/db_audit.h"
+#include "bsd/db/db_device_oscore.h"
 #include "bsd/db/db_settings.h"
 
 #include <errno.h>
@@ -29,21 +30,26 @@
 #include <wolfssl/options.h>
 #include <wolfssl/wolfcrypt/hmac.h>
 
-#define DEV_NCOLS 12
+#define DEV_NCOLS 17
+/* Bytes of one row's "($1::text,...)" in a multi-row INSERT, at most. */
+#define DEV_ROW_SQL_MAX (DEV_NCOLS * 16 + 8)
 
 static const char *const dev_name_types[] = {"cn", "san_dns", "san_uri", "san_email"};
 
 /* Column list and per-column casts of an INSERT. */
 static const char dev_insert_cols[] =
     "INSERT INTO devices (endpoint, kind, labels, serial, psk_identity, psk_key,"
-    " spki, x509_name_type, x509_name, fingerprint, nosec_allow, psk_key_mac) VALUES ";
-static const char *const dev_casts[DEV_NCOLS] = {"text",  "text", "jsonb", "text",  "text",   "bytea",
-                                                 "bytea", "text", "text",  "bytea", "cidr[]", "bytea"};
+    " spki, x509_name_type, x509_name, fingerprint, nosec_allow, psk_key_mac, oscore_sender_id,"
+    " oscore_recipient_id, oscore_secret, oscore_salt, oscore_id_context) VALUES ";
+static const char *const dev_casts[DEV_NCOLS] = {"text",  "text",  "jsonb", "text",  "text",   "bytea",
+                                                 "bytea", "text",  "text",  "bytea", "cidr[]", "bytea",
+                                                 "bytea", "bytea", "bytea", "bytea", "bytea"};
 
 static const char dev_select[] =
     "SELECT endpoint, kind, labels::text, serial, psk_identity, psk_key, spki,"
     " x509_name_type, x509_name, fingerprint, nosec_allow::text, credential_version,"
-    " created_at::text, updated_at::text, bs_next::text FROM devices";
+    " created_at::text, updated_at::text, bs_next::text, oscore_sender_id, oscore_recipient_id,"
+    " oscore_secret, oscore_salt, oscore_id_context FROM devices";
 
 /* ---- parameter strings ---------------------------------------------------------- */
 
@@ -149,7 +155,7 @@ static int dev_params(db_secretbox_t *sb, const uint8_t *mkey, const db_device_t
         row->off[i] = o;                                                                                     \
     } while (0)
     PUT(0, dev_put(a, d->endpoint, strlen(d->endpoint)));
-    const char *kind = devfile_kind_name(d->kind);
+    const char *kind = db_device_kind_name(d->kind);
     PUT(1, dev_put(a, kind, strlen(kind)));
     char *lj = dev_labels_json(d);
     if (lj == NULL) return -ENOMEM;
@@ -195,7 +201,24 @@ static int dev_params(db_secretbox_t *sb, const uint8_t *mkey, const db_device_t
         PUT(10, dev_put(a, lit, n));
         break;
     }
+    case DB_DEVICE_OSCORE: break;
     default: return -EINVAL;
+    }
+    if (db_device_has_oscore(d)) { /* oscore, or OSCORE inside DTLS */
+        uint8_t sealed[DB_DEVICE_OSCORE_SEALED_MAX];
+        size_t slen;
+        PUT(12, dev_put_bytea(a, d->oscore_sender_id, d->oscore_sender_id_len));
+        PUT(13, dev_put_bytea(a, d->oscore_recipient_id, d->oscore_recipient_id_len));
+        int r = db_device_oscore_seal(sb, d, DB_F_OSCORE_SECRET, sealed, sizeof sealed, &slen);
+        if (r < 0) return r;
+        PUT(14, dev_put_bytea(a, sealed, slen));
+        if (d->oscore_salt_len > 0) {
+            if ((r = db_device_oscore_seal(sb, d, DB_F_OSCORE_SALT, sealed, sizeof sealed, &slen)) < 0)
+                return r;
+            PUT(15, dev_put_bytea(a, sealed, slen));
+        }
+        if (d->oscore_id_context_len > 0)
+            PUT(16, dev_put_bytea(a, d->oscore_id_context, d->oscore_id_context_len));
     }
 #undef PUT
     return 0;
@@ -226,7 +249,7 @@ static size_t dev_values_sql(char *sql, size_t at, size_t cap, size_t r)
  */
 static int dev_explain_conflict(db_t *db, const char **p, bool replacing, char *msg, size_t cap)
 {
-    const char *q[8] = {p[0], p[4], p[6], p[7], p[8], p[9], p[11], replacing ? "t" : "f"};
+    const char *q[10] = {p[0], p[4], p[6], p[7], p[8], p[9], p[11], replacing ? "t" : "f", p[12], p[16]};
     PGresult *res = PQexecParams(
         db_pg(db),
         "SELECT 'endpoint', endpoint FROM devices WHERE endpoint = $1 AND NOT $8::boolean"
@@ -237,8 +260,12 @@ static int dev_explain_conflict(db_t *db, const char **p, bool replacing, char *
         " UNION ALL SELECT 'fingerprint', endpoint FROM devices WHERE fingerprint = $6::bytea AND endpoint "
         "<> $1"
         " UNION ALL SELECT 'psk_key', endpoint FROM devices WHERE psk_key_mac = $7::bytea AND endpoint <> $1"
+        " UNION ALL SELECT CASE WHEN $10::bytea IS NULL THEN 'oscore_sender_id'"
+        " ELSE 'oscore_sender_id with this oscore_id_context' END, endpoint FROM devices"
+        " WHERE oscore_sender_id = $9::bytea"
+        " AND coalesce(oscore_id_context, ''::bytea) = coalesce($10::bytea, ''::bytea) AND endpoint <> $1"
         " LIMIT 1",
-        8, NULL, q, NULL, NULL, 0);
+        10, NULL, q, NULL, NULL, 0);
     if (PQresultStatus(res) != PGRES_TUPLES_OK) {
         db_set_pg_error(db, "devices", res);
         PQclear(res);
@@ -262,8 +289,13 @@ static char *dev_audit_details(const db_device_t *d, const char *extra_key, cons
 {
     json_t *o = json_object();
     if (o == NULL) return NULL;
-    json_object_set_new(o, "kind", json_string(devfile_kind_name(d->kind)));
+    json_object_set_new(o, "kind", json_string(db_device_kind_name(d->kind)));
     if (d->kind == DEVFILE_PSK) json_object_set_new(o, "psk_identity", json_string(d->psk_identity));
+    if (db_device_has_oscore(d)) { /* the public identifier; never the secret */
+        char h[2 * DB_DEVICE_OSCORE_ID_MAX + 1];
+        json_object_set_new(o, "oscore_sender_id",
+                            json_string(db_hex_encode(d->oscore_sender_id, d->oscore_sender_id_len, h)));
+    }
     if (d->kind == DEVFILE_X509) json_object_set_new(o, "x509_name", json_string(d->x509_name));
     if (extra_key) json_object_set_new(o, extra_key, json_string(extra));
     char *s = json_dumps(o, JSON_COMPACT);
@@ -280,8 +312,57 @@ static const char dev_update_sql[] =
     " psk_key = CASE WHEN $12::bytea IS NOT NULL AND psk_key_mac = $12::bytea THEN psk_key ELSE $6::bytea "
     "END,"
     " spki = $7::bytea, x509_name_type = $8::text, x509_name = $9::text, fingerprint = $10::bytea,"
-    " nosec_allow = $11::cidr[], psk_key_mac = $12::bytea WHERE endpoint = $1::text"
+    " nosec_allow = $11::cidr[], psk_key_mac = $12::bytea, oscore_sender_id = $13::bytea,"
+    " oscore_recipient_id = $14::bytea, oscore_secret = $15::bytea, oscore_salt = $16::bytea,"
+    " oscore_id_context = $17::bytea WHERE endpoint = $1::text"
     " RETURNING credential_version";
+
+static long dev_bytea(const char *s, uint8_t *out, size_t cap);
+
+/* Whether sealed column value |text| (bytea text, NULL: none) of field |f|
+ * opens to |d|'s value of that field; |t| is scratch with the endpoint set. */
+static bool dev_oscore_same(const db_secretbox_t *sb, const db_device_t *d, db_device_t *t, int f,
+                            const char *text)
+{
+    bool secret = f == DB_F_OSCORE_SECRET;
+    size_t want = secret ? d->oscore_secret_len : d->oscore_salt_len;
+    if (text == NULL) return want == 0;
+    uint8_t sealed[DB_DEVICE_OSCORE_SEALED_MAX];
+    long n = dev_bytea(text, sealed, sizeof sealed);
+    if (n <= 0 || db_device_oscore_open(sb, t, f, sealed, (size_t)n) < 0) return false;
+    return secret ? t->oscore_secret_len == want && memcmp(t->oscore_secret, d->oscore_secret, want) == 0
+                  : t->oscore_salt_len == want && memcmp(t->oscore_salt, d->oscore_salt, want) == 0;
+}
+
+/*
+ * A replace of a device with an OSCORE context, with the Master Secret and
+ * Salt it has:
+ * the stored sealed values (columns 1 and 2 of |res|) are kept, like an
+ * equal PSK key, so the credential stays unchanged for the trigger and the
+ * daemon. Points p[14] and p[15] at copies in |keep| (freed by the caller).
+ */
+static void dev_keep_oscore(const db_secretbox_t *sb, const db_device_t *d, const PGresult *res,
+                            const char **p, char *keep[2])
+{
+    if (!db_device_has_oscore(d) || PQntuples(res) != 1) return;
+    const char *sec = PQgetisnull(res, 0, 1) ? NULL : PQgetvalue(res, 0, 1);
+    const char *salt = PQgetisnull(res, 0, 2) ? NULL : PQgetvalue(res, 0, 2);
+    db_device_t *t = calloc(1, sizeof *t);
+    if (t == NULL || sec == NULL) goto out;
+    memcpy(t->endpoint, d->endpoint, sizeof t->endpoint);
+    if (!dev_oscore_same(sb, d, t, DB_F_OSCORE_SECRET, sec) ||
+        !dev_oscore_same(sb, d, t, DB_F_OSCORE_SALT, salt))
+        goto out;
+    keep[0] = strdup(sec);
+    keep[1] = salt ? strdup(salt) : NULL;
+    if (keep[0] != NULL && (salt == NULL || keep[1] != NULL)) {
+        p[14] = keep[0];
+        p[15] = keep[1];
+    }
+out:
+    if (t) db_device_clear(t);
+    free(t);
+}
 
 /*
  * Stores |d|: an INSERT, or with |replace| an UPDATE when the endpoint
@@ -302,7 +383,7 @@ static int dev_write(db_t *db, db_secretbox_t *sb, const db_device_t *d, const c
     }
     struct dev_arena a = {0};
     struct dev_row row;
-    char *det = NULL;
+    char *det = NULL, *keep[2] = {NULL, NULL};
     uint8_t mkey[DB_CREDENTIAL_KEY_LEN];
     int r = tmp->kind == DEVFILE_PSK ? db_credential_key(db, sb, mkey) : 0;
     if (r < 0) goto out; /* db_errmsg() says why */
@@ -324,7 +405,9 @@ static int dev_write(db_t *db, db_secretbox_t *sb, const db_device_t *d, const c
     if (r < 0) goto out;
     PGresult *res;
     if (replace) {
-        res = PQexecParams(db_pg(db), "SELECT credential_version FROM devices WHERE endpoint = $1 FOR UPDATE",
+        res = PQexecParams(db_pg(db),
+                           "SELECT credential_version, oscore_secret, oscore_salt FROM devices"
+                           " WHERE endpoint = $1 FOR UPDATE",
                            1, NULL, p, NULL, NULL, 0);
         if (PQresultStatus(res) != PGRES_TUPLES_OK) {
             db_set_pg_error(db, "device replace", res);
@@ -335,6 +418,7 @@ static int dev_write(db_t *db, db_secretbox_t *sb, const db_device_t *d, const c
         }
         exists = PQntuples(res) == 1;
         if (exists) ver = atoll(PQgetvalue(res, 0, 0));
+        dev_keep_oscore(sb, tmp, res, p, keep);
         PQclear(res);
     }
     res = PQexecParams(db_pg(db), exists ? dev_update_sql : sql, DEV_NCOLS, NULL, p, NULL, NULL, 0);
@@ -366,6 +450,8 @@ out:
     free(tmp);
     free(det);
     free(a.buf);
+    free(keep[0]);
+    free(keep[1]);
     return r;
 }
 
@@ -487,6 +573,56 @@ static int dev_bs_next(const db_secretbox_t *sb, const char *ep, const char *tex
 }
 
 /*
+ * The OSCORE columns of row |i| (15..19 of dev_select) into |d|; opens the
+ * Master Secret and Salt when |sb| is given. Returns 0, -EBADMSG, -ENOKEY
+ * or -EIO (db_errmsg set; never with a secret in it).
+ */
+static int dev_oscore_from_row(db_t *db, const db_secretbox_t *sb, const PGresult *res, int i, db_device_t *d)
+{
+    /* oscore devices, and psk/rpk/x509 ones with an OSCORE context (0010) */
+    if (d->kind != DB_DEVICE_OSCORE && PQgetisnull(res, i, 17)) return 0;
+    const char *ep = d->endpoint;
+    long a = PQgetisnull(res, i, 15)
+                 ? -1
+                 : dev_bytea(PQgetvalue(res, i, 15), d->oscore_sender_id, sizeof d->oscore_sender_id);
+    long b = PQgetisnull(res, i, 16)
+                 ? -1
+                 : dev_bytea(PQgetvalue(res, i, 16), d->oscore_recipient_id, sizeof d->oscore_recipient_id);
+    long c = PQgetisnull(res, i, 19)
+                 ? 0
+                 : dev_bytea(PQgetvalue(res, i, 19), d->oscore_id_context, sizeof d->oscore_id_context);
+    uint8_t sec[DB_DEVICE_OSCORE_SEALED_MAX], salt[DB_DEVICE_OSCORE_SEALED_MAX];
+    long ns = PQgetisnull(res, i, 17) ? -1 : dev_bytea(PQgetvalue(res, i, 17), sec, sizeof sec);
+    long nt = PQgetisnull(res, i, 18) ? 0 : dev_bytea(PQgetvalue(res, i, 18), salt, sizeof salt);
+    if (a < 0 || b < 0 || c < 0 || ns <= 0 || nt < 0) {
+        db_set_error(db, "device %s: stored OSCORE context is invalid", ep);
+        return -EIO;
+    }
+    d->oscore_sender_id_len = (size_t)a;
+    d->oscore_recipient_id_len = (size_t)b;
+    d->oscore_id_context_len = (size_t)c;
+    d->oscore_has_salt = nt > 0;
+    d->given |= 1u << DB_F_OSCORE_SENDER_ID | 1u << DB_F_OSCORE_RECIPIENT_ID;
+    d->oscore_secret_key_id = db_secretbox_key_id(sec, (size_t)ns);
+    if (sb == NULL) return 0;
+    int r = db_device_oscore_open(sb, d, DB_F_OSCORE_SECRET, sec, (size_t)ns);
+    bool at_salt = r == 0 && nt > 0;
+    if (at_salt) r = db_device_oscore_open(sb, d, DB_F_OSCORE_SALT, salt, (size_t)nt);
+    const char *what = at_salt ? "oscore_salt" : "oscore_secret";
+    if (r == -ENOKEY) {
+        db_set_error(db, "device %s: %s is sealed with key id %u, which the keyring lacks", ep, what,
+                     db_secretbox_key_id(at_salt ? salt : sec, (size_t)(at_salt ? nt : ns)));
+        return r;
+    }
+    if (r < 0) {
+        db_set_error(db, "device %s: %s does not decrypt (wrong key, tampered, or copied from another row)",
+                     ep, what);
+        return -EBADMSG;
+    }
+    return 0;
+}
+
+/*
  * Fills |d| from row |i| of |res| (columns of dev_select). Opens the PSK key
  * when |sb| is given. Returns 0, -EBADMSG, -ENOKEY or -EIO (db_errmsg set).
  */
@@ -580,7 +716,7 @@ static int dev_from_row(db_t *db, const db_secretbox_t *sb, const PGresult *res,
             d->psk_key_len = klen;
         }
     }
-    return 0;
+    return dev_oscore_from_row(db, sb, res, i, d);
 }
 
 int db_devices_get(db_t *db, const db_secretbox_t *sb, const char *endpoint, db_device_t *out)
@@ -819,8 +955,11 @@ static int dev_load_row(void *ctx, const PGresult *res)
             }
             c.nprefixes = (uint8_t)d->allow_count;
             break;
+        case DB_DEVICE_OSCORE: c.kind = CREDS_OSCORE; break;
         default: break;
         }
+        /* OSCORE inside DTLS keeps the kind (creds.h). */
+        if (db_device_has_oscore(d)) db_device_oscore_creds(d, &c);
         r = w->cfn(w->arg, &c, d);
         explicit_bzero(&c, sizeof c);
     }
@@ -882,7 +1021,7 @@ db_devices_import_t *db_devices_import_begin(db_t *db, db_secretbox_t *sb, const
     db_devices_import_t *im = calloc(1, sizeof *im);
     if (im == NULL) return NULL;
     im->p = calloc(DB_DEVICES_BATCH * DEV_NCOLS, sizeof *im->p);
-    im->sql = malloc(DB_DEVICES_BATCH * 200 + 512);
+    im->sql = malloc(DB_DEVICES_BATCH * DEV_ROW_SQL_MAX + 512);
     if (im->p == NULL || im->sql == NULL) {
         free(im->p);
         free(im->sql);
@@ -949,7 +1088,7 @@ static int imp_flush(db_devices_import_t *im)
     if (im->nrows == 0) return 0;
     size_t n = (size_t)snprintf(im->sql, 512, "%s", dev_insert_cols);
     for (size_t i = 0; i < im->nrows; i++) {
-        n = dev_values_sql(im->sql, n, DB_DEVICES_BATCH * 200 + 512, i);
+        n = dev_values_sql(im->sql, n, DB_DEVICES_BATCH * DEV_ROW_SQL_MAX + 512, i);
         dev_param_ptrs(&im->a, &im->rows[i], im->p + i * DEV_NCOLS);
     }
     snprintf(im->sql + n, 64, " ON CONFLICT DO NOTHING RETURNING endpoint");

@@ -6,8 +6,10 @@
  *
  * PSK keys are sealed with the secretbox (secretbox.h) under the associated
  * data "devices.psk_key" NUL <endpoint>: a sealed key copied into another
- * device's row does not open. Reads that do not need the key (list, get
- * without a keyring) never open it.
+ * device's row does not open. OSCORE Master Secrets and Salts likewise
+ * ("devices.oscore_secret", "devices.oscore_salt"; db_device_oscore.h).
+ * Reads that do not need the key (list, get without a keyring) never open
+ * it.
  *
  * Every change writes an audit row (db_audit.h) in the same transaction;
  * triggers in the schema notify channel bsd_changes ("devices:<endpoint>").
@@ -43,7 +45,8 @@ typedef int (*db_devices_creds_fn)(void *arg, const creds_device_t *c, const db_
  * PSK key sealed with |sb|'s active key, and an audit row by |actor|.
  *
  * Returns 0; -EEXIST when the endpoint or a unique credential (PSK
- * identity, SPKI, certificate name of that type, fingerprint) is taken —
+ * identity, SPKI, certificate name of that type, fingerprint, OSCORE
+ * Sender ID with the same ID Context) is taken —
  * db_errmsg() names which and by which device; -EINVAL for a record that
  * fails the checks; -ENOKEY when |sb| has no key; -EIO.
  */
@@ -56,7 +59,8 @@ int db_devices_add(db_t *db, db_secretbox_t *sb, const db_device_t *d, const cha
  * ("device.replace", saying whether the credential changed). A PSK key
  * equal to the stored one keeps its sealed bytes, so replacing a device
  * with the same credential leaves credential_version, a waiting rotated
- * credential (bs_next) and the device's live sessions alone. Generated
+ * credential (bs_next) and the device's live sessions alone; so do an
+ * OSCORE Master Secret and Salt equal to the stored ones. Generated
  * credentials of the device are kept.
  *
  * Returns 0; -EEXIST when a unique credential is another device's

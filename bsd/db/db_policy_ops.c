@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bsd/db/db_certs_boot.h"
 #include "bsd/db/db_devices.h"
 #include "bsd/db/db_settings.h"
 
@@ -323,9 +324,19 @@ int db_policy_dry_run(db_t *db, db_policy_prep_t *x, const char *discover, int p
      * (what the daemon does for a session with its current credential). */
     out->rotation_due = db_policy_rotation_due(x);
     if (out->rotation_due) x->ctx.flags |= POLICY_CTX_ROTATE_BS;
-    int r = 0;
-    bs_plan_t *plan = malloc(sizeof(*plan));
-    if (!plan) {
+    /* Certificates the CA issued at bootstrap: the stored ones, else a
+     * placeholder (the daemon's next load issues them). */
+    db_certs_boot_dev_t bc;
+    int r = db_certs_boot_device(db, x->p, &x->pd, &x->ctx, &bc, err, errcap);
+    x->pd.certs = bc.certs;
+    x->pd.ncerts = bc.n;
+    x->ctx.flags |= POLICY_CTX_CERT_PLACEHOLDER;
+    bs_plan_t *plan = r == 0 ? malloc(sizeof(*plan)) : NULL;
+    if (r != 0) {
+        char msg[POLICY_ERR_MAX];
+        snprintf(msg, sizeof(msg), "%s", err);
+        snprintf(err, errcap, "policy %s for %s: %s", policy_name(x->p), x->d->endpoint, msg);
+    } else if (!plan) {
         snprintf(err, errcap, "out of memory");
         r = -ENOMEM;
     } else if (policy_compile(x->p, &x->pd, &x->ctx, plan, err, errcap) != 0) {
@@ -343,6 +354,9 @@ int db_policy_dry_run(db_t *db, db_policy_prep_t *x, const char *discover, int p
     }
     if (plan) explicit_bzero(plan, sizeof(*plan));
     free(plan);
+    x->pd.certs = NULL;
+    x->pd.ncerts = 0;
+    db_certs_boot_dev_free(&bc);
     free(last);
     return r;
 }

@@ -188,9 +188,11 @@ typedef struct db_policy_run {
  * device's last recorded session, else a fresh client) with payload format
  * |pct| (0: the last session's, else DB_POLICY_PCT_FRESH); a rotation due is
  * compiled in, as the daemon does for a session with the current
- * credential. Secrets appear only with |reveal|. |out| is set on success
- * and its state/rotation fields also on failure; free out->json with
- * db_policy_run_free.
+ * credential. Certificates the CA issued at bootstrap (`client_certificate:
+ * issue`) are the stored ones (db_certs_boot.h); an account without one yet
+ * shows POLICY_CERT_PLACEHOLDER. Secrets appear only with |reveal|. |out|
+ * is set on success and its state/rotation fields also on failure; free
+ * out->json with db_policy_run_free.
  *
  * Returns 0; -EINVAL (the compilation failed: |err| "policy P for EP:
  * ..."); -ENOMEM.

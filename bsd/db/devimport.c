@@ -38,7 +38,14 @@ enum di_csv_state { CSV_FIELD_START, CSV_BARE, CSV_QUOTED, CSV_QUOTE_SEEN, CSV_S
 enum di_json_state { JS_TOP, JS_ARRAY, JS_ARRAY_NEXT, JS_LINES, JS_DONE, JS_OBJECT };
 
 /* Kinds of unique key (a tag byte in the digest input). */
-enum { DK_ENDPOINT = 'E', DK_IDENTITY = 'I', DK_SPKI = 'S', DK_NAME = 'N', DK_FINGERPRINT = 'F' };
+enum {
+    DK_ENDPOINT = 'E',
+    DK_IDENTITY = 'I',
+    DK_SPKI = 'S',
+    DK_NAME = 'N',
+    DK_FINGERPRINT = 'F',
+    DK_OSCORE = 'O'
+};
 
 /* One CSV field of the current record. */
 struct di_field {
@@ -154,7 +161,9 @@ static int di_grow(db_import_t *im)
 }
 
 /* The unique keys of |d|: digests, and the field each belongs to. */
-static size_t di_keys(const db_device_t *d, uint64_t h[3], int field[3], const char *what[3])
+#define DI_KEYS_MAX 4 /* endpoint, x509 name, fingerprint, OSCORE (Sender ID, ID Context) */
+static size_t di_keys(const db_device_t *d, uint64_t h[DI_KEYS_MAX], int field[DI_KEYS_MAX],
+                      const char *what[DI_KEYS_MAX])
 {
     size_t n = 0;
     h[n] = di_digest(DK_ENDPOINT, d->endpoint, strlen(d->endpoint));
@@ -183,6 +192,21 @@ static size_t di_keys(const db_device_t *d, uint64_t h[3], int field[3], const c
         break;
     default: break;
     }
+    if (db_device_has_oscore(d)) { /* oscore, or OSCORE inside DTLS: one key space */
+        /* The server finds an OSCORE device by the kid and kid context of
+         * its requests: (Sender ID, ID Context), each length-prefixed. */
+        uint8_t k[2 + DB_DEVICE_OSCORE_ID_MAX + DB_DEVICE_OSCORE_IDCTX_MAX];
+        size_t kl = 0;
+        k[kl++] = (uint8_t)d->oscore_sender_id_len;
+        memcpy(k + kl, d->oscore_sender_id, d->oscore_sender_id_len);
+        kl += d->oscore_sender_id_len;
+        k[kl++] = (uint8_t)d->oscore_id_context_len;
+        memcpy(k + kl, d->oscore_id_context, d->oscore_id_context_len);
+        kl += d->oscore_id_context_len;
+        h[n] = di_digest(DK_OSCORE, k, kl);
+        field[n] = DB_F_OSCORE_SENDER_ID;
+        what[n++] = d->oscore_id_context_len ? "oscore_sender_id and oscore_id_context" : "oscore_sender_id";
+    }
     return n;
 }
 
@@ -190,9 +214,9 @@ static size_t di_keys(const db_device_t *d, uint64_t h[3], int field[3], const c
 static int di_unique(db_import_t *im, const db_device_t *d, const unsigned fline[DB_F_COUNT],
                      const unsigned fcol[DB_F_COUNT])
 {
-    uint64_t h[3];
-    int field[3];
-    const char *what[3];
+    uint64_t h[DI_KEYS_MAX];
+    int field[DI_KEYS_MAX];
+    const char *what[DI_KEYS_MAX];
     size_t n = di_keys(d, h, field, what);
     if ((im->used + n) * 2 > im->cap && di_grow(im) < 0) return -ENOMEM;
     for (size_t i = 0; i < n; i++) {
@@ -276,7 +300,8 @@ static int csv_header(db_import_t *im)
                 show = im->rec[f->off + k] > 0x20 && im->rec[f->off + k] < 0x7f;
             snprintf(m, sizeof m,
                      "unknown column '%.*s' (columns: endpoint, kind, psk_identity, psk_key, spki, "
-                     "x509_name_type, x509_name, fingerprint, nosec_allow, labels, serial)",
+                     "x509_name_type, x509_name, fingerprint, nosec_allow, oscore_sender_id, "
+                     "oscore_recipient_id, oscore_secret, oscore_salt, oscore_id_context, labels, serial)",
                      show ? (int)f->len : 0, im->rec + f->off);
             return di_fatal(im, f->line, f->col, m);
         }

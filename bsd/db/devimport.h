@@ -7,8 +7,8 @@
  * Streaming: the parser holds one record (at most DB_IMPORT_RECORD_MAX
  * bytes) and, for the duplicate checks within the file, a 12-byte slot per
  * unique key seen (endpoint, PSK identity, SPKI, certificate name,
- * fingerprint): a few MB for 100,000 devices. The callback gets one record at
- * a time; the record's secret bytes are wiped after it returns.
+ * fingerprint, OSCORE Sender ID with ID Context): a few MB for 100,000 devices. The callback gets one record
+ * at a time; the record's secret bytes are wiped after it returns.
  *
  * A broken row is reported through the error callback as
  * "name:line:col: message" (line and byte column where the row, or for CSV

@@ -861,7 +861,7 @@ static int parse_security(pctx_t *c, const yt_node_t *m, pol_server_t *sv, const
         {"certificate_usage", 1 << POL_MODE_X509 | 1 << POL_MODE_EST},
         {"sni", 1 << POL_MODE_PSK | 1 << POL_MODE_RPK | 1 << POL_MODE_X509 | 1 << POL_MODE_EST},
         {"ciphersuites", 1 << POL_MODE_PSK | 1 << POL_MODE_RPK | 1 << POL_MODE_X509 | 1 << POL_MODE_EST},
-        {"rotation", 1 << POL_MODE_PSK | 1 << POL_MODE_RPK},
+        {"rotation", 1 << POL_MODE_PSK | 1 << POL_MODE_RPK | 1 << POL_MODE_X509},
         {"written_mode", 1 << POL_MODE_EST},
     };
     for (size_t i = 0; i < sizeof allowed / sizeof allowed[0]; i++) {
@@ -908,16 +908,36 @@ static int parse_security(pctx_t *c, const yt_node_t *m, pol_server_t *sv, const
             get_server_pubkey(c, n, &sv->server_key, &sv->server_key_len) < 0)
             return -1;
         break;
-    case POL_MODE_X509:
-        if (require(c, m, "client_certificate", "security with mode x509", &n) < 0) return -1;
-        {
-            pol_src_t s;
-            if (get_src(c, n, "client_certificate", false, false, 0, &s) < 0) return -1;
-            sv->cert_from_device = true;
-        }
-        if (require(c, m, "client_key", "security with mode x509", &n) < 0 ||
-            get_src(c, n, "client_key", false, false, 0, &sv->key) < 0)
+    case POL_MODE_X509: {
+        /* Either both halves come from the device record, or this server
+         * generates the key pair and its CA certifies it (policy_x509.c). */
+        const yt_node_t *cn;
+        if (require(c, m, "client_certificate", "security with mode x509", &cn) < 0 ||
+            require(c, m, "client_key", "security with mode x509", &n) < 0)
             return -1;
+        if (cn->kind == YT_SCALAR && !cn->quoted && yt_scalar_is(cn, "issue")) {
+            sv->cert_issue = true;
+        } else if (cn->kind == YT_MAP && cn->n == 1 && yt_scalar_is(cn->keys[0], "from")) {
+            pol_src_t s;
+            if (get_src(c, cn, "client_certificate", false, false, 0, &s) < 0) return -1;
+            sv->cert_from_device = true;
+        } else {
+            return fail(c, cn,
+                        "client_certificate must be issue (with client_key: generate) or {from: device}");
+        }
+        if (!sv->cert_issue && n->kind == YT_SCALAR && !n->quoted && yt_scalar_is(n, "generate"))
+            return fail(c, n,
+                        "client_key: generate needs client_certificate: issue (a certificate from the "
+                        "device cannot carry a key generated here)");
+        if (get_src(c, n, "client_key", sv->cert_issue, false, 0, &sv->key) < 0) return -1;
+        if (sv->cert_issue && sv->key.kind != SRC_GENERATE)
+            return fail(c, n,
+                        "client_key must be generate with client_certificate: issue (the CA certifies the "
+                        "key this server generates)");
+        const yt_node_t *rn = yt_get(m, "rotation");
+        if (rn && !sv->cert_issue)
+            return fail(c, rn, "rotation applies to x509 only with client_certificate: issue");
+    }
         __attribute__((fallthrough)); /* x509 and est both need the server certificate */
     case POL_MODE_EST:
         if (require(c, m, "server_certificate",

@@ -89,6 +89,19 @@ typedef struct policy_device_cred {
     size_t oscore_secret_len;
 } policy_device_cred_t;
 
+/*
+ * A certificate this server's EST CA issued for the key pair an x509
+ * account generates (`client_key: generate` + `client_certificate: issue`),
+ * written to /0/x/3. The daemon's generation loader issues and records it
+ * (policy compilation is pure and cannot); policy_x509_issue_keys() says
+ * what it must certify.
+ */
+typedef struct policy_device_cert {
+    uint16_t ssid;
+    const uint8_t *der; /* the certificate, DER */
+    size_t der_len;
+} policy_device_cert_t;
+
 /* The device as the compiler sees it. */
 typedef struct policy_device {
     const char *endpoint; /* required, UTF-8 */
@@ -97,9 +110,16 @@ typedef struct policy_device {
     size_t nlabels;
     const policy_device_cred_t *creds; /* per SSID, for `from: device` */
     size_t ncreds;
+    const policy_device_cert_t *certs; /* per SSID, for `client_certificate: issue` */
+    size_t ncerts;
 } policy_device_t;
 
 #define POLICY_CTX_ROTATE_BS 0x1u /* compile `bootstrap.rotate` writes */
+/* Dry runs: an issued certificate the device lacks is written as the
+ * string POLICY_CERT_PLACEHOLDER instead of failing the compilation. A plan
+ * compiled with this flag is for showing only, never for a device. */
+#define POLICY_CTX_CERT_PLACEHOLDER 0x2u
+#define POLICY_CERT_PLACEHOLDER     "(certificate issued by the EST CA at the next load)"
 
 /* What the caller (the store) adds to every compilation. */
 typedef struct policy_ctx {
@@ -149,7 +169,10 @@ int policy_may_overlap(const policy_t *a, const policy_t *b);
  * Deterministic: the same inputs give the same plan. Returns 0, or with a
  * message in |err| (may be NULL):
  *   POLICY_ERR_ARG     NULL argument, endpoint NULL or not UTF-8;
- *   POLICY_ERR_DEVICE  `${serial}` / `${label.X}` / `from: device` not in |dev|;
+ *   POLICY_ERR_DEVICE  `${serial}` / `${label.X}` / `from: device` not in |dev|,
+ *                      or an issued certificate missing from dev->certs
+ *                      (without POLICY_CTX_CERT_PLACEHOLDER) or not
+ *                      carrying the generated key;
  *   LWM2M_ERR_LIMIT    the plan exceeds BS_PLAN_MAX_RECS / _BYTES / _OPS;
  *   LWM2M_ERR_RANGE    a substituted value breaks a limit (identity length, URI);
  *   POLICY_ERR_CRYPTO  key derivation failed.
@@ -251,6 +274,37 @@ typedef struct policy_est {
  *   POLICY_ERR_NOSPACE the expanded subject exceeds POLICY_EST_SUBJECT_MAX.
  */
 int policy_est(const policy_t *p, const policy_device_t *dev, policy_est_t *out, char *err, size_t errcap);
+
+/* ---- x509 accounts whose certificate this server's CA issues --------------- */
+
+#define POLICY_X509_SPKI_LEN 91 /* SubjectPublicKeyInfo DER of the generated P-256 key */
+
+/* What the CA is to certify for one account with `client_certificate: issue`. */
+typedef struct policy_x509_issue {
+    uint16_t ssid;
+    uint8_t spki[POLICY_X509_SPKI_LEN]; /* the generated key's public half */
+    /* The certificate's subject (est_name_str() text), subjectAltNames and
+     * validity_days: the `est:` section's, expanded for the device, or its
+     * defaults (subject "CN=${endpoint}", no names, 365 days) when the
+     * policy has none. Other fields of |est| are not used. */
+    policy_est_t est;
+} policy_x509_issue_t;
+
+/* Accounts of |p| with `client_certificate: issue` (0..POLICY_MAX_SERVERS). */
+size_t policy_x509_issue_count(const policy_t *p);
+
+/*
+ * For every account of |p| with `client_certificate: issue`, in policy
+ * order, what the CA is to certify for |dev| into |out| (|cap| entries):
+ * the public half of the key pair policy_compile() derives for it
+ * (purpose "dtls-x509-p256", the endpoint, the SSID, the account's
+ * rotation counter: stable until one of them changes), the subject, names
+ * and validity. The private key never leaves the policy module. Pure.
+ * Returns the count, or an error of policy_est() (the subject or a name
+ * cannot be filled for |dev|), POLICY_ERR_CRYPTO, POLICY_ERR_NOSPACE.
+ */
+int policy_x509_issue_keys(const policy_t *p, const policy_device_t *dev, const policy_ctx_t *ctx,
+                           policy_x509_issue_t *out, size_t cap, char *err, size_t errcap);
 
 /* The client state a dry run simulates. */
 typedef struct policy_client {

@@ -206,13 +206,49 @@ typedef struct acct_cred {
     uint8_t secret[2048]; /* /0/x/5: PSK key or private key DER */
     size_t secret_len;
     bool generated;
+    bool placeholder; /* identity is POLICY_CERT_PLACEHOLDER text (dry runs) */
 } acct_cred_t;
+
+/*
+ * An x509 account with `client_certificate: issue`: the key pair derived
+ * for it and the certificate the loader had this server's CA issue for
+ * its public half (policy_x509.c). The certificate must carry exactly that
+ * key: its SubjectPublicKeyInfo DER appears in the certificate verbatim.
+ */
+static int issued_cred(cctx_t *c, const pol_server_t *sv, acct_cred_t *ac)
+{
+    uint8_t spki[POL_SPKI_P256_LEN];
+    int n = pol_derive_p256(c->ctx->key, POL_PURPOSE_X509, c->dev->endpoint, sv->ssid, sv->rotation, spki,
+                            ac->secret);
+    if (n != 0) return cfail(c, n, "ssid %u: key derivation failed", sv->ssid);
+    ac->secret_len = POL_PKCS8_P256_LEN;
+    ac->generated = true;
+    const policy_device_cert_t *dc = pol_dev_cert(c->dev, sv->ssid);
+    if (!dc || !dc->der || !dc->der_len) {
+        if (!(c->ctx->flags & POLICY_CTX_CERT_PLACEHOLDER))
+            return cfail(c, POLICY_ERR_DEVICE, "ssid %u: no certificate issued (is est.ca_cert configured?)",
+                         sv->ssid);
+        ac->identity_len = sizeof POLICY_CERT_PLACEHOLDER - 1;
+        memcpy(ac->identity, POLICY_CERT_PLACEHOLDER, ac->identity_len);
+        ac->placeholder = true;
+        return 0;
+    }
+    if (dc->der_len > sizeof ac->identity)
+        return cfail(c, LWM2M_ERR_RANGE, "ssid %u: the issued certificate exceeds %zu bytes", sv->ssid,
+                     sizeof ac->identity);
+    if (dc->der_len < sizeof spki || !memmem(dc->der, dc->der_len, spki, sizeof spki))
+        return cfail(c, POLICY_ERR_DEVICE, "ssid %u: the issued certificate does not carry the generated key",
+                     sv->ssid);
+    memcpy(ac->identity, dc->der, dc->der_len);
+    ac->identity_len = dc->der_len;
+    return 0;
+}
 
 static int server_cred(cctx_t *c, const pol_server_t *sv, acct_cred_t *ac)
 {
     const policy_device_cred_t *dc = dev_cred(c->dev, sv->ssid);
     ac->identity_len = ac->secret_len = 0;
-    ac->generated = false;
+    ac->generated = ac->placeholder = false;
     int n;
     switch (sv->mode) {
     case POL_MODE_PSK:
@@ -262,6 +298,7 @@ static int server_cred(cctx_t *c, const pol_server_t *sv, acct_cred_t *ac)
         }
         __attribute__((fallthrough)); /* both halves from the device */
     case POL_MODE_X509:
+        if (sv->mode == POL_MODE_X509 && sv->cert_issue) return issued_cred(c, sv, ac);
         if (!dc || !dc->identity || !dc->identity_len || !dc->secret || !dc->secret_len)
             return cfail(c, POLICY_ERR_DEVICE, "ssid %u: the device record has no %s and private key",
                          sv->ssid, sv->mode == POL_MODE_RPK ? "public key" : "certificate");
@@ -377,7 +414,8 @@ static int compile_server(cctx_t *c, size_t idx)
     bool est4 = sv->mode == POL_MODE_EST && sv->written_mode == POL_MODE_EST;
     int64_t mode = sv->mode == POL_MODE_EST ? sv->written_mode : sv->mode;
     if ((r = rec_int(c, SEC(2), LWM2M_T_INTEGER, mode)) != 0) goto out;
-    if (!est4 && (r = rec_bytes(c, SEC(3), LWM2M_T_OPAQUE, ac.identity, ac.identity_len, false)) != 0)
+    if (!est4 && (r = rec_bytes(c, SEC(3), ac.placeholder ? LWM2M_T_STRING : LWM2M_T_OPAQUE, ac.identity,
+                                ac.identity_len, false)) != 0)
         goto out;
     if ((r = rec_bytes(c, SEC(4), LWM2M_T_OPAQUE, sv->server_key, sv->server_key_len, false)) != 0) goto out;
     if (!est4 && (r = rec_bytes(c, SEC(5), LWM2M_T_OPAQUE, ac.secret, ac.secret_len, ac.secret_len > 0)) != 0)

@@ -317,10 +317,7 @@ static const char *san_kind(int type)
     return type == POLICY_EST_SAN_DNS ? "dns" : type == POLICY_EST_SAN_URI ? "uri" : "email";
 }
 
-static int efail(const policy_t *p, char *err, size_t errcap, int code, const char *fmt, ...)
-    __attribute__((format(printf, 5, 6)));
-
-static int efail(const policy_t *p, char *err, size_t errcap, int code, const char *fmt, ...)
+int pol_efail(const policy_t *p, char *err, size_t errcap, int code, const char *fmt, ...)
 {
     if (err && errcap) {
         char msg[400];
@@ -338,19 +335,27 @@ int policy_est(const policy_t *p, const policy_device_t *dev, policy_est_t *out,
     if (err && errcap) err[0] = 0;
     if (!p || !dev || !out || !dev->endpoint || strlen(dev->endpoint) > 1024 ||
         !pol_utf8_ok(dev->endpoint, strlen(dev->endpoint)))
-        return efail(p, err, errcap, POLICY_ERR_ARG, "missing argument, or an endpoint that is not UTF-8");
+        return pol_efail(p, err, errcap, POLICY_ERR_ARG,
+                         "missing argument, or an endpoint that is not UTF-8");
     memset(out, 0, sizeof *out);
     bool est_server = false;
     for (size_t i = 0; i < p->nservers; i++)
         est_server |= p->servers[i].mode == POL_MODE_EST;
     if (!p->est.present && !est_server) return 0;
+    int r = pol_est_expand(p, dev, out, err, errcap);
+    return r < 0 ? r : 1;
+}
+
+int pol_est_expand(const policy_t *p, const policy_device_t *dev, policy_est_t *out, char *err, size_t errcap)
+{
+    memset(out, 0, sizeof *out);
     const pol_est_t *e = &p->est;
     char why[200];
     sout_t o = {out->subject, sizeof out->subject, 0, 0};
     int r = subject_walk(e->subject, e->subject_len, dev, &o, why, sizeof why);
     if (r < 0) {
         memset(out, 0, sizeof *out);
-        return efail(p, err, errcap, r == -1 ? POLICY_ERR_DEVICE : r, "est.subject: %s", why);
+        return pol_efail(p, err, errcap, r == -1 ? POLICY_ERR_DEVICE : r, "est.subject: %s", why);
     }
     for (size_t i = 0; i < e->nsan; i++) {
         policy_est_san_t *s = &out->san[i];
@@ -368,9 +373,9 @@ int policy_est(const policy_t *p, const policy_device_t *dev, policy_est_t *out,
             }
         if (n < 0) {
             memset(out, 0, sizeof *out);
-            return efail(p, err, errcap, POLICY_ERR_DEVICE, "est.subject_alt_names.%s \"%.*s\": %s",
-                         san_kind(e->san[i].type), (int)(e->san[i].len > 60 ? 60 : e->san[i].len),
-                         e->san[i].s, why);
+            return pol_efail(p, err, errcap, POLICY_ERR_DEVICE, "est.subject_alt_names.%s \"%.*s\": %s",
+                             san_kind(e->san[i].type), (int)(e->san[i].len > 60 ? 60 : e->san[i].len),
+                             e->san[i].s, why);
         }
         s->type = e->san[i].type;
         out->nsan++;
@@ -380,5 +385,5 @@ int policy_est(const policy_t *p, const policy_device_t *dev, policy_est_t *out,
     out->auth = e->auth;
     out->renew_new_key = e->renew_new_key;
     out->per_hour = e->per_hour;
-    return 1;
+    return 0;
 }

@@ -66,6 +66,7 @@ typedef struct pol_server {
     bool identity_from_device; /* psk identity `{from: device}` */
     pol_src_t key;             /* psk key; rpk/x509 client private key */
     bool cert_from_device;     /* x509 client certificate */
+    bool cert_issue;           /* x509: key generated here, certificate issued by this CA */
     const uint8_t *server_key; /* /0/x/4 DER, NULL when none */
     size_t server_key_len;
     int cert_usage; /* /0/x/15, -1 = not written */
@@ -182,6 +183,7 @@ struct policy {
 #define POL_PURPOSE_OSCORE "oscore-master-secret"
 #define POL_PURPOSE_BS_PSK "bs-psk"
 #define POL_PURPOSE_BS_RPK "bs-rpk-p256"
+#define POL_PURPOSE_X509   "dtls-x509-p256" /* the key of `client_certificate: issue` */
 
 #define POL_SPKI_P256_LEN  91  /* SubjectPublicKeyInfo DER of a P-256 key */
 #define POL_PKCS8_P256_LEN 138 /* RFC 5958 OneAsymmetricKey v1 DER with the public key */
@@ -224,6 +226,22 @@ size_t pol_var_at(const char *s, size_t len, size_t i, size_t *name_off, size_t 
 int pol_hexval(char ch);
 
 /* ---- policy_est.c ---- */
+
+/* Writes "NAME: message" (|p|'s name, or "policy") into |err| (may be
+ * NULL) and returns |code|. */
+int pol_efail(const policy_t *p, char *err, size_t errcap, int code, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+
+/* Expands |p|'s `est:` section (or its defaults when absent) for |dev|,
+ * like policy_est() but whether or not the policy allows enrollment.
+ * Returns 0 or an error of policy_est(). */
+int pol_est_expand(const policy_t *p, const policy_device_t *dev, policy_est_t *out, char *err,
+                   size_t errcap);
+
+/* ---- policy_x509.c ---- */
+
+/* The certificate |dev| holds for account |ssid|, or NULL. */
+const policy_device_cert_t *pol_dev_cert(const policy_device_t *dev, uint16_t ssid);
 
 /* Sets the defaults of the `est:` section (also when it is absent). */
 void pol_est_defaults(pol_est_t *e);

@@ -2,10 +2,10 @@
  * creds.c — hash-indexed, immutable-after-build credential store.
  *
  * One open-addressing table indexes every lookup key (endpoint, PSK identity,
- * SPKI, fingerprint, certificate name by type) with a kind tag; entries hold device indices, and
- * the key bytes are compared against the device record itself, so the table
- * costs 8 bytes per key. Lookups are O(1) and allocation-free: they run
- * inside wolfSSL callbacks on the worker threads.
+ * SPKI, fingerprint, certificate name by type, OSCORE Sender ID and ID
+ * Context — of oscore devices and of DTLS ones with OSCORE inside) with a kind tag; entries hold device
+ * indices, and the key bytes are compared against the device record itself, so the table costs 8 bytes per
+ * key. Lookups are O(1) and allocation-free: they run inside wolfSSL callbacks on the worker threads.
  */
 #include "bsd/transport/creds.h"
 
@@ -14,7 +14,11 @@
 #include <string.h>
 
 /* IDX_NAME + enum creds_name_type: one key space per certificate name type. */
-enum idx_kind { IDX_EP = 1, IDX_PSK, IDX_SPKI, IDX_FP, IDX_NAME };
+enum idx_kind { IDX_EP = 1, IDX_PSK, IDX_SPKI, IDX_FP, IDX_OSCORE, IDX_OSCORE_KID, IDX_NAME };
+
+/* An OSCORE lookup key: Sender ID and ID Context, each length-prefixed
+ * (presence of the context is its own byte: absent and empty differ). */
+#define OSCORE_KEY_MAX (2 + CREDS_MAX_OSCORE_ID + 1 + CREDS_MAX_OSCORE_IDCTX)
 
 typedef struct slot {
     uint32_t hash; /* 0 = empty; the kind is mixed in */
@@ -45,9 +49,44 @@ static uint32_t hash_bytes(int kind, const void *p, size_t n)
     return h ? h : 1;
 }
 
-static int key_of(const creds_device_t *d, int kind, const void **p, size_t *n)
+static size_t oscore_key(uint8_t out[OSCORE_KEY_MAX], const uint8_t *kid, size_t kid_len, const uint8_t *ctx,
+                         size_t ctx_len)
+{
+    size_t n = 0;
+    out[n++] = (uint8_t)kid_len;
+    if (kid_len) memcpy(out + n, kid, kid_len);
+    n += kid_len;
+    out[n++] = ctx != NULL;
+    if (ctx) {
+        out[n++] = (uint8_t)ctx_len;
+        if (ctx_len) memcpy(out + n, ctx, ctx_len);
+        n += ctx_len;
+    }
+    return n;
+}
+
+int creds_has_oscore(const creds_device_t *d)
+{
+    if (d->kind == CREDS_OSCORE) return 1;
+    return (d->kind == CREDS_PSK || d->kind == CREDS_RPK || d->kind == CREDS_X509) && !d->bs_new &&
+           d->oscore_secret_len > 0;
+}
+
+/* The key of |d| in index |kind|; composite keys are built in |tmp|. */
+static int key_of(const creds_device_t *d, int kind, const void **p, size_t *n, uint8_t tmp[OSCORE_KEY_MAX])
 {
     switch (kind) {
+    case IDX_OSCORE:
+        if (!creds_has_oscore(d)) return 0;
+        *n = oscore_key(tmp, d->oscore_sender_id, d->oscore_sender_id_len,
+                        d->oscore_has_id_context ? d->oscore_id_context : NULL, d->oscore_id_context_len);
+        *p = tmp;
+        return 1;
+    case IDX_OSCORE_KID: /* devices with an ID Context, by Sender ID alone */
+        if (!creds_has_oscore(d) || !d->oscore_has_id_context) return 0;
+        *p = d->oscore_sender_id;
+        *n = d->oscore_sender_id_len;
+        return 1;
     case IDX_EP:
         if (d->bs_new) return 0; /* a new credential is found by its key, never by endpoint */
         *p = d->endpoint;
@@ -90,7 +129,8 @@ static const creds_device_t *lookup(const creds_t *c, int kind, const void *key,
         const creds_device_t *d = &c->devs[s->dev];
         const void *k;
         size_t kn;
-        if (key_of(d, kind, &k, &kn) && kn == n && memcmp(k, key, n) == 0) return d;
+        uint8_t tmp[OSCORE_KEY_MAX];
+        if (key_of(d, kind, &k, &kn, tmp) && kn == n && memcmp(k, key, n) == 0) return d;
     }
     return NULL;
 }
@@ -113,12 +153,39 @@ static int grow_slots(creds_t *c)
     return 0;
 }
 
+static int place(creds_t *c, int kind, uint32_t dev, const void *k, size_t n);
+
 static int insert(creds_t *c, int kind, uint32_t dev)
 {
     const void *k;
     size_t n;
-    if (!key_of(&c->devs[dev], kind, &k, &n)) return 0;
+    uint8_t tmp[OSCORE_KEY_MAX];
+    if (!key_of(&c->devs[dev], kind, &k, &n, tmp)) return 0;
     if (lookup(c, kind, k, n)) return CREDS_ERR_DUPLICATE;
+    return place(c, kind, dev, k, n);
+}
+
+/*
+ * The Sender-ID-only index of devices with an ID Context: a second device
+ * with the Sender ID marks the first one shared (no longer found by the
+ * Sender ID alone) instead of failing. Inserted last, so that a failure
+ * rolls back like the other keys.
+ */
+static int insert_oscore_kid(creds_t *c, uint32_t dev)
+{
+    const creds_device_t *d = &c->devs[dev];
+    if (!creds_has_oscore(d) || !d->oscore_has_id_context) return 0;
+    const creds_device_t *other = lookup(c, IDX_OSCORE_KID, d->oscore_sender_id, d->oscore_sender_id_len);
+    if (other) {
+        c->devs[other - c->devs].oscore_kid_shared = 1;
+        return 0;
+    }
+    return place(c, IDX_OSCORE_KID, dev, d->oscore_sender_id, d->oscore_sender_id_len);
+}
+
+/* Inserts key |k| (|n| bytes) of device |dev| into index |kind|. */
+static int place(creds_t *c, int kind, uint32_t dev, const void *k, size_t n)
+{
     if ((c->used + 1) * 4 > c->nslots * 3) {
         int r = grow_slots(c);
         if (r) return r;
@@ -140,6 +207,7 @@ const char *creds_kind_name(enum creds_kind k)
     case CREDS_RPK: return "rpk";
     case CREDS_X509: return "x509";
     case CREDS_NOSEC: return "nosec";
+    case CREDS_OSCORE: return "oscore";
     default: return "none";
     }
 }
@@ -241,8 +309,20 @@ int creds_add(creds_t *c, const creds_device_t *in)
     case CREDS_NOSEC:
         if (in->nprefixes == 0) return CREDS_ERR_INVALID;
         break;
+    case CREDS_OSCORE: break;
     default: return CREDS_ERR_INVALID;
     }
+    /* An oscore device, or OSCORE inside DTLS (never NoSec). Equal IDs
+     * would derive equal sender and recipient keys (§3.3). */
+    if ((in->kind == CREDS_OSCORE || in->oscore_secret_len) &&
+        (in->kind == CREDS_NOSEC || in->oscore_sender_id_len > CREDS_MAX_OSCORE_ID ||
+         in->oscore_recipient_id_len > CREDS_MAX_OSCORE_ID || in->oscore_secret_len == 0 ||
+         in->oscore_secret_len > CREDS_MAX_OSCORE_KEY || in->oscore_salt_len > CREDS_MAX_OSCORE_SALT ||
+         in->oscore_id_context_len > CREDS_MAX_OSCORE_IDCTX ||
+         (!in->oscore_has_id_context && in->oscore_id_context_len) ||
+         (in->oscore_sender_id_len == in->oscore_recipient_id_len &&
+          memcmp(in->oscore_sender_id, in->oscore_recipient_id, in->oscore_sender_id_len) == 0)))
+        return CREDS_ERR_INVALID;
     if (c->ndevs == c->capdevs) {
         size_t ncap = c->capdevs * 2;
         creds_device_t *nd = realloc(c->devs, ncap * sizeof(*nd));
@@ -256,6 +336,7 @@ int creds_add(creds_t *c, const creds_device_t *in)
     d->psk_identity = in->kind == CREDS_PSK ? dup_str(in->psk_identity, CREDS_MAX_PSK_IDENTITY) : NULL;
     d->x509_name = in->kind == CREDS_X509 && in->x509_name ? dup_str(in->x509_name, CREDS_MAX_CN) : NULL;
     d->spki = NULL;
+    d->oscore_kid_shared = 0;
     d->rot_json = in->bs_new && in->rot_json ? strdup(in->rot_json) : NULL;
     d->naliases = 0;
     d->rotate_due = 0;
@@ -273,9 +354,10 @@ int creds_add(creds_t *c, const creds_device_t *in)
     uint32_t idx = (uint32_t)c->ndevs;
     size_t used_before = c->used;
     int r = 0;
-    const int kinds[] = {IDX_EP, IDX_PSK, IDX_SPKI, IDX_FP, IDX_NAME + d->x509_name_type};
+    const int kinds[] = {IDX_EP, IDX_PSK, IDX_SPKI, IDX_FP, IDX_OSCORE, IDX_NAME + d->x509_name_type};
     for (size_t k = 0; k < sizeof(kinds) / sizeof(kinds[0]) && !r; k++)
         r = insert(c, kinds[k], idx);
+    if (!r) r = insert_oscore_kid(c, idx);
     if (r) {
         /* Roll back the keys this device inserted; they are the last ones
          * placed, so removing by device index is exact. Rebuild the probe
@@ -335,6 +417,27 @@ const creds_device_t *creds_alias(const creds_t *c, const creds_device_t *d, uns
 size_t creds_count(const creds_t *c)
 {
     return c ? c->ndevs - c->naliases : 0;
+}
+
+size_t creds_count_kind(const creds_t *c, enum creds_kind k)
+{
+    size_t n = 0;
+    for (size_t i = 0; c && i < c->ndevs; i++)
+        n += c->devs[i].kind == k && !c->devs[i].bs_new;
+    return n;
+}
+
+const creds_device_t *creds_find_oscore(const creds_t *c, const uint8_t *kid, size_t kid_len,
+                                        const uint8_t *kid_ctx, size_t kid_ctx_len)
+{
+    if ((!kid && kid_len) || kid_len > CREDS_MAX_OSCORE_ID || kid_ctx_len > CREDS_MAX_OSCORE_IDCTX)
+        return NULL;
+    uint8_t k[OSCORE_KEY_MAX];
+    size_t n = oscore_key(k, kid, kid_len, kid_ctx, kid_ctx_len);
+    const creds_device_t *d = lookup(c, IDX_OSCORE, k, n);
+    if (d || kid_ctx) return d;
+    d = lookup(c, IDX_OSCORE_KID, k + 1, kid_len); /* k holds the kid after its length */
+    return d && !d->oscore_kid_shared ? d : NULL;
 }
 
 const creds_device_t *creds_find_endpoint(const creds_t *c, const char *ep, size_t len)

@@ -23,6 +23,10 @@
 #define CREDS_MAX_SPKI         512
 #define CREDS_MAX_CN           255
 #define CREDS_MAX_PREFIXES     16
+#define CREDS_MAX_OSCORE_ID    7  /* OSCORE Sender / Recipient ID bytes (RFC 8613 §3.3) */
+#define CREDS_MAX_OSCORE_KEY   64 /* OSCORE Master Secret bytes */
+#define CREDS_MAX_OSCORE_SALT  32 /* OSCORE Master Salt bytes */
+#define CREDS_MAX_OSCORE_IDCTX 32 /* OSCORE ID Context bytes */
 
 #define CREDS_ERR_NOMEM     (-1)
 #define CREDS_ERR_DUPLICATE (-2)
@@ -33,7 +37,7 @@ enum creds_name_type { CREDS_NAME_CN = 0, CREDS_NAME_SAN_DNS, CREDS_NAME_SAN_URI
 #define CREDS_NAME_TYPES 4
 
 /* Kinds of credential; also the authentication kind of a session. */
-enum creds_kind { CREDS_NONE = 0, CREDS_PSK, CREDS_RPK, CREDS_X509, CREDS_NOSEC };
+enum creds_kind { CREDS_NONE = 0, CREDS_PSK, CREDS_RPK, CREDS_X509, CREDS_NOSEC, CREDS_OSCORE };
 
 typedef struct creds_prefix {
     int family;       /* AF_INET or AF_INET6 */
@@ -56,6 +60,23 @@ typedef struct creds_device {
     uint8_t has_fingerprint;
     creds_prefix_t prefixes[CREDS_MAX_PREFIXES]; /* NoSec allowed sources */
     uint8_t nprefixes;
+    /* OSCORE (CREDS_OSCORE, or a PSK, RPK or X509 device with
+     * oscore_secret_len > 0: OSCORE inside DTLS, creds_has_oscore): the
+     * device's pre-shared context (RFC 8613 §3.2) from the device's side. Its Sender ID is the kid of its
+     * requests, so the server's Recipient ID; its Recipient ID is the
+     * server's Sender ID. Secret and salt are secrets, like key. */
+    uint8_t oscore_sender_id[CREDS_MAX_OSCORE_ID]; /* 0..7 bytes */
+    uint8_t oscore_sender_id_len;
+    uint8_t oscore_recipient_id[CREDS_MAX_OSCORE_ID]; /* 0..7 bytes */
+    uint8_t oscore_recipient_id_len;
+    uint8_t oscore_secret[CREDS_MAX_OSCORE_KEY]; /* Master Secret (secret) */
+    uint8_t oscore_secret_len;
+    uint8_t oscore_salt[CREDS_MAX_OSCORE_SALT]; /* Master Salt (0 bytes: the empty salt) */
+    uint8_t oscore_salt_len;
+    uint8_t oscore_has_id_context; /* an ID Context is configured */
+    uint8_t oscore_id_context[CREDS_MAX_OSCORE_IDCTX];
+    uint8_t oscore_id_context_len;
+    uint8_t oscore_kid_shared; /* set by the store: another device has this Sender ID too */
     /* Rotation of the bootstrap credential (policy `bootstrap.rotate`). A new
      * credential is an extra entry of the same device (bs_new), found by its
      * PSK identity or key but never by endpoint; the device's own entry lists
@@ -75,8 +96,13 @@ typedef struct creds creds_t;
 /* "cn", "san_dns", "san_uri", "san_email": as the devices file spells them. */
 const char *creds_name_type_name(enum creds_name_type t);
 
+/* 1 when |d| carries an OSCORE context: kind CREDS_OSCORE, or a PSK, RPK
+ * or X509 device (not a new credential, bs_new) with an OSCORE secret —
+ * OSCORE inside DTLS, which keeps the DTLS kind. Else 0. */
+int creds_has_oscore(const creds_device_t *d);
+
 /* Lower-case name of a credential kind ("psk", "rpk", "x509", "nosec",
- * "none"), as used in logs and diagnostics. */
+ * "oscore", "none"), as used in logs and diagnostics. */
 const char *creds_kind_name(enum creds_kind k);
 
 /* Creates an empty store sized for about |expected| devices; NULL on OOM. */
@@ -87,15 +113,21 @@ void creds_free(creds_t *c);
 
 /*
  * Adds a copy of |d| (strings and buffers are copied). Indexes it by PSK
- * identity, SPKI, (name type, name) and fingerprint as the kind requires.
+ * identity, SPKI, (name type, name), fingerprint and OSCORE (Sender ID, ID
+ * Context) as the kind requires (OSCORE for every creds_has_oscore device).
  * Returns 0, CREDS_ERR_NOMEM, CREDS_ERR_DUPLICATE (endpoint, identity, SPKI,
- * name of that type or fingerprint already present) or CREDS_ERR_INVALID (bad lengths, NUL
- * in a PSK identity).
+ * name of that type, fingerprint or OSCORE Sender ID with the same ID
+ * Context already present) or CREDS_ERR_INVALID (bad lengths, NUL in a PSK
+ * identity, an OSCORE context — of an oscore device or inside DTLS — with
+ * bad lengths or equal IDs, an OSCORE secret on a NoSec device).
  */
 int creds_add(creds_t *c, const creds_device_t *d);
 
 /* Number of devices in the store. */
 size_t creds_count(const creds_t *c);
+
+/* Number of devices of kind |k| in the store (new credentials not counted). */
+size_t creds_count_kind(const creds_t *c, enum creds_kind k);
 
 /*
  * Adds |in| (kind PSK or RPK, bs_new set, rot_json copied) as a new
@@ -117,6 +149,19 @@ const creds_device_t *creds_find_spki(const creds_t *c, const uint8_t *spki, siz
 const creds_device_t *creds_find_x509_name(const creds_t *c, enum creds_name_type type, const char *name,
                                            size_t len);
 const creds_device_t *creds_find_fingerprint(const creds_t *c, const uint8_t fp[32]);
+
+/*
+ * Finds the device with an OSCORE context (creds_has_oscore: its kind may
+ * be CREDS_OSCORE or, for OSCORE inside DTLS, PSK, RPK or X509) whose Sender ID is |kid| (|kid_len| bytes,
+ * the kid of its request) and whose ID Context is |kid_ctx| (|kid_ctx_len| bytes, the request's kid context;
+ * absent and empty differ). With |kid_ctx| NULL (the request has no kid context) it finds the device with
+ * that Sender ID and no ID Context, else the one device with that Sender
+ * ID and an ID Context — none when several devices share the Sender ID.
+ * (A request carrying a kid context the device was not configured with, as
+ * in RFC 8613 Appendix B.2, is looked up with NULL.)
+ */
+const creds_device_t *creds_find_oscore(const creds_t *c, const uint8_t *kid, size_t kid_len,
+                                        const uint8_t *kid_ctx, size_t kid_ctx_len);
 
 /*
  * Finds a NoSec device whose allow-list contains |sa|. When several devices

@@ -38,6 +38,10 @@ typedef struct dtls_auth {
     uint8_t spki_sha256[32];                   /* RPK: SHA-256 of the SubjectPublicKeyInfo */
     uint8_t cert_sha256[32];                   /* X.509: SHA-256 of the leaf certificate */
     const char *fail_reason;                   /* static string when authentication failed */
+    /* CREDS_OSCORE only (set by bsd/oscore_srv.c, never by the callbacks):
+     * the DTLS session's own kind when OSCORE runs inside DTLS, else
+     * CREDS_NONE. The members above then describe the DTLS credential. */
+    enum creds_kind dtls_kind;
 } dtls_auth_t;
 
 /*

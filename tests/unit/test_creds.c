@@ -1,6 +1,7 @@
 /*
  * test_creds.c — the in-memory credential store (bsd/transport/creds.c):
- * lookups by every key, duplicate and invalid records, NoSec prefixes.
+ * lookups by every key, duplicate and invalid records, NoSec prefixes,
+ * OSCORE devices by (Sender ID, ID Context).
  */
 #include <arpa/inet.h>
 #include <check.h>
@@ -286,6 +287,191 @@ START_TEST(nosec_prefixes)
 }
 END_TEST
 
+/* An OSCORE device whose Sender ID is |sid| (|sn| bytes), Recipient ID 0x00
+ * (or 0x01 when the Sender ID is that), with ID Context |ctx| (NULL: none). */
+static creds_device_t oscore_dev(const char *ep, const uint8_t *sid, size_t sn, const uint8_t *ctx, size_t cn)
+{
+    creds_device_t d;
+    memset(&d, 0, sizeof(d));
+    d.endpoint = (char *)ep;
+    d.kind = CREDS_OSCORE;
+    memcpy(d.oscore_sender_id, sid, sn);
+    d.oscore_sender_id_len = (uint8_t)sn;
+    d.oscore_recipient_id[0] = sn == 1 && sid[0] == 0 ? 1 : 0;
+    d.oscore_recipient_id_len = 1;
+    memset(d.oscore_secret, 0x5a, 16);
+    d.oscore_secret_len = 16;
+    d.oscore_salt[0] = 0x9e;
+    d.oscore_salt_len = 1;
+    if (ctx) {
+        d.oscore_has_id_context = 1;
+        memcpy(d.oscore_id_context, ctx, cn);
+        d.oscore_id_context_len = (uint8_t)cn;
+    }
+    return d;
+}
+
+START_TEST(oscore_lookup)
+{
+    static const uint8_t k1[] = {0x01}, k2[] = {0x01, 0x02}, ctx[] = {0xaa, 0xbb}, other[] = {0xcc};
+    creds_t *c = creds_new(2);
+    creds_device_t a = oscore_dev("os-a", k1, 1, NULL, 0);
+    creds_device_t b = oscore_dev("os-b", k1, 1, ctx, 2);                   /* same kid, with an ID Context */
+    creds_device_t e = oscore_dev("os-e", (const uint8_t *)"", 0, NULL, 0); /* the empty Sender ID */
+    creds_device_t f = oscore_dev("os-f", k2, 2, NULL, 0);
+    ck_assert_int_eq(creds_add(c, &a), 0);
+    ck_assert_int_eq(creds_add(c, &b), 0);
+    ck_assert_int_eq(creds_add(c, &e), 0);
+    ck_assert_int_eq(creds_add(c, &f), 0);
+    memset(a.oscore_secret, 0, sizeof(a.oscore_secret)); /* the store holds its own copy */
+    const creds_device_t *x = creds_find_oscore(c, k1, 1, NULL, 0);
+    ck_assert_ptr_nonnull(x);
+    ck_assert_str_eq(x->endpoint, "os-a");
+    ck_assert_int_eq(x->kind, CREDS_OSCORE);
+    ck_assert_uint_eq(x->oscore_secret_len, 16);
+    ck_assert_uint_eq(x->oscore_secret[15], 0x5a);
+    ck_assert_uint_eq(x->oscore_salt_len, 1);
+    ck_assert_uint_eq(x->oscore_recipient_id[0], 0);
+    x = creds_find_oscore(c, k1, 1, ctx, 2);
+    ck_assert_ptr_nonnull(x);
+    ck_assert_str_eq(x->endpoint, "os-b");
+    ck_assert_uint_eq(x->oscore_id_context_len, 2);
+    /* An unknown kid context, an empty one (not the same as none), a prefix
+     * part of a kid, and an unknown kid find nothing. */
+    ck_assert_ptr_null(creds_find_oscore(c, k1, 1, other, 1));
+    ck_assert_ptr_null(creds_find_oscore(c, k1, 1, other, 0));
+    ck_assert_ptr_null(creds_find_oscore(c, k2 + 1, 1, ctx, 2)); /* kid 02: a tail of os-f's */
+    ck_assert_ptr_null(creds_find_oscore(c, other, 1, NULL, 0));
+    ck_assert_ptr_null(creds_find_oscore(c, k2, 8, NULL, 0)); /* longer than any Sender ID */
+    x = creds_find_oscore(c, NULL, 0, NULL, 0);
+    ck_assert_ptr_nonnull(x);
+    ck_assert_str_eq(x->endpoint, "os-e");
+    ck_assert_str_eq(creds_find_oscore(c, k2, 2, NULL, 0)->endpoint, "os-f");
+    ck_assert_ptr_nonnull(creds_find_endpoint(c, "os-b", 4));
+    ck_assert_str_eq(creds_kind_name(CREDS_OSCORE), "oscore");
+    ck_assert_uint_eq(creds_count_kind(c, CREDS_OSCORE), 4);
+    ck_assert_uint_eq(creds_count_kind(c, CREDS_PSK), 0);
+    /* A PSK device's identity is no OSCORE kid. */
+    creds_device_t p = psk_dev("ep-p", "\x01", 3);
+    ck_assert_int_eq(creds_add(c, &p), 0);
+    ck_assert_ptr_null(creds_find_oscore(c, k2, 2, ctx, 2));
+    ck_assert_str_eq(creds_find_oscore(c, k1, 1, NULL, 0)->endpoint, "os-a");
+    ck_assert_uint_eq(creds_count(c), 5);
+    creds_free(c);
+}
+END_TEST
+
+START_TEST(oscore_duplicates_and_invalid)
+{
+    static const uint8_t k1[] = {0x01}, ctx[] = {0xaa};
+    creds_t *c = creds_new(1);
+    creds_device_t a = oscore_dev("os-a", k1, 1, ctx, 1);
+    ck_assert_int_eq(creds_add(c, &a), 0);
+    /* the same (Sender ID, ID Context) on another device: refused, rolled back */
+    creds_device_t b = oscore_dev("os-b", k1, 1, ctx, 1);
+    ck_assert_int_eq(creds_add(c, &b), CREDS_ERR_DUPLICATE);
+    ck_assert_ptr_null(creds_find_endpoint(c, "os-b", 4));
+    ck_assert_uint_eq(creds_count(c), 1);
+    ck_assert_str_eq(creds_find_oscore(c, k1, 1, ctx, 1)->endpoint, "os-a");
+    /* no kid context in the request: the one device with that Sender ID */
+    ck_assert_str_eq(creds_find_oscore(c, k1, 1, NULL, 0)->endpoint, "os-a");
+    /* two devices share Sender ID 03 (different ID Contexts): without a kid
+     * context neither is found, with one each is */
+    static const uint8_t k3[] = {0x03}, cx[] = {0x0c}, cy[] = {0x0d};
+    creds_device_t x = oscore_dev("os-x", k3, 1, cx, 1), y = oscore_dev("os-y", k3, 1, cy, 1);
+    ck_assert_int_eq(creds_add(c, &x), 0);
+    ck_assert_str_eq(creds_find_oscore(c, k3, 1, NULL, 0)->endpoint, "os-x");
+    ck_assert_int_eq(creds_add(c, &y), 0);
+    ck_assert_ptr_null(creds_find_oscore(c, k3, 1, NULL, 0));
+    ck_assert_str_eq(creds_find_oscore(c, k3, 1, cx, 1)->endpoint, "os-x");
+    ck_assert_str_eq(creds_find_oscore(c, k3, 1, cy, 1)->endpoint, "os-y");
+    /* invalid: no secret, equal IDs, lengths out of range */
+    creds_device_t d = oscore_dev("os-d", k1, 1, NULL, 0);
+    d.oscore_secret_len = 0;
+    ck_assert_int_eq(creds_add(c, &d), CREDS_ERR_INVALID);
+    d.oscore_secret_len = 16;
+    d.oscore_recipient_id[0] = 1; /* = the Sender ID */
+    ck_assert_int_eq(creds_add(c, &d), CREDS_ERR_INVALID);
+    d.oscore_recipient_id[0] = 2;
+    d.oscore_sender_id_len = CREDS_MAX_OSCORE_ID + 1;
+    ck_assert_int_eq(creds_add(c, &d), CREDS_ERR_INVALID);
+    d.oscore_sender_id_len = 1;
+    d.oscore_secret_len = CREDS_MAX_OSCORE_KEY + 1;
+    ck_assert_int_eq(creds_add(c, &d), CREDS_ERR_INVALID);
+    d.oscore_secret_len = 16;
+    d.oscore_salt_len = CREDS_MAX_OSCORE_SALT + 1;
+    ck_assert_int_eq(creds_add(c, &d), CREDS_ERR_INVALID);
+    d.oscore_salt_len = 0;
+    d.oscore_id_context_len = 1; /* a length without an ID Context */
+    ck_assert_int_eq(creds_add(c, &d), CREDS_ERR_INVALID);
+    d.oscore_id_context_len = 0;
+    ck_assert_int_eq(creds_add(c, &d), 0); /* now valid: kid 01 without ID Context is free */
+    ck_assert_str_eq(creds_find_oscore(c, k1, 1, NULL, 0)->endpoint, "os-d");
+    ck_assert_uint_eq(creds_count_kind(c, CREDS_OSCORE), 4);
+    creds_free(c);
+}
+END_TEST
+
+/* OSCORE inside DTLS: a PSK (RPK, X509) device with an OSCORE secret is
+ * found by its kid too, keeps its kind, and shares the (Sender ID, ID
+ * Context) key space with oscore devices. */
+START_TEST(oscore_in_dtls)
+{
+    static const uint8_t k[] = {0x21}, ctx[] = {0xc0, 0xff};
+    creds_t *c = creds_new(1);
+    creds_device_t p = psk_dev("ep-p", "id-p", 1);
+    p.oscore_sender_id[0] = 0x21;
+    p.oscore_sender_id_len = 1;
+    p.oscore_recipient_id_len = 0; /* the empty ID */
+    memset(p.oscore_secret, 0x6b, 16);
+    p.oscore_secret_len = 16;
+    p.oscore_has_id_context = 1;
+    memcpy(p.oscore_id_context, ctx, 2);
+    p.oscore_id_context_len = 2;
+    ck_assert(creds_has_oscore(&p));
+    ck_assert_int_eq(creds_add(c, &p), 0);
+    creds_device_t q = psk_dev("ep-q", "id-q", 2); /* no OSCORE: not found by any kid */
+    ck_assert(!creds_has_oscore(&q));
+    ck_assert_int_eq(creds_add(c, &q), 0);
+    const creds_device_t *x = creds_find_oscore(c, k, 1, ctx, 2);
+    ck_assert_ptr_nonnull(x);
+    ck_assert_str_eq(x->endpoint, "ep-p");
+    ck_assert_int_eq(x->kind, CREDS_PSK);
+    ck_assert_uint_eq(x->oscore_secret[15], 0x6b);
+    ck_assert_ptr_eq(creds_find_oscore(c, k, 1, NULL, 0), x); /* B.2: by the kid alone */
+    ck_assert_ptr_eq(creds_find_psk(c, "id-p", 4), x);
+    ck_assert_ptr_null(creds_find_oscore(c, NULL, 0, NULL, 0));
+    ck_assert_uint_eq(creds_count_kind(c, CREDS_OSCORE), 0);
+    /* an oscore device with the same (Sender ID, ID Context): a duplicate */
+    creds_device_t o = oscore_dev("os-o", k, 1, ctx, 2);
+    ck_assert_int_eq(creds_add(c, &o), CREDS_ERR_DUPLICATE);
+    ck_assert_ptr_null(creds_find_endpoint(c, "os-o", 4));
+    /* the oscore rules hold: equal IDs, and never on a NoSec device */
+    creds_device_t r = psk_dev("ep-r", "id-r", 3);
+    r.oscore_secret_len = 16;
+    ck_assert_int_eq(creds_add(c, &r), CREDS_ERR_INVALID); /* both IDs empty */
+    creds_device_t n = {.endpoint = "ep-n", .kind = CREDS_NOSEC, .nprefixes = 1};
+    n.prefixes[0].family = AF_INET;
+    n.prefixes[0].bits = 8;
+    n.oscore_sender_id[0] = 0x31;
+    n.oscore_sender_id_len = 1;
+    n.oscore_secret_len = 16;
+    ck_assert_int_eq(creds_add(c, &n), CREDS_ERR_INVALID);
+    n.oscore_secret_len = 0;
+    n.oscore_sender_id_len = 0;
+    ck_assert_int_eq(creds_add(c, &n), 0);
+    /* a new credential (rotation) carrying the fields is not an OSCORE entry */
+    creds_device_t a = p;
+    a.psk_identity = "id-p-r1";
+    a.key[0] = 9;
+    a.bs_new = 1;
+    ck_assert(!creds_has_oscore(&a));
+    ck_assert_int_eq(creds_add_alias(c, &a, 0), 0);
+    ck_assert_ptr_eq(creds_find_oscore(c, k, 1, ctx, 2), creds_find_endpoint(c, "ep-p", 4));
+    creds_free(c);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("creds");
@@ -298,6 +484,9 @@ int main(void)
     tcase_add_test(tc, rotation_aliases);
     tcase_add_test(tc, rpk_and_x509);
     tcase_add_test(tc, nosec_prefixes);
+    tcase_add_test(tc, oscore_lookup);
+    tcase_add_test(tc, oscore_duplicates_and_invalid);
+    tcase_add_test(tc, oscore_in_dtls);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

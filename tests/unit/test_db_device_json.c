@@ -144,8 +144,11 @@ START_TEST(test_from_json_errors)
         {"{\"spki\": \"" SPKI_HEX "\", \"endpoint\": \"e\", \"kind\": \"psk\"}", "spki",
          "spki is not used by psk devices"},
         {"{\"endpoint\": \"e\", \"kind\": \"toaster\"}", "kind",
-         "unknown device kind 'toaster' (expected psk, rpk, x509 or nosec)"},
+         "unknown device kind 'toaster' (expected psk, rpk, x509, nosec or oscore)"},
         {"[]", "", "a device must be a JSON object"},
+        /* OSCORE inside DTLS is for psk, rpk and x509 devices only */
+        {"{\"endpoint\": \"e\", \"kind\": \"nosec\", \"oscore_secret\": \"" KEY16 "\"}", "oscore_secret",
+         "oscore_secret is not used by nosec devices"},
     };
     static db_device_t d;
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
@@ -166,6 +169,64 @@ START_TEST(test_from_json_errors)
         from_text(&d, "{\"endpoint\": \"e\", \"kind\": \"psk\", \"psk_key\": null}", msg, sizeof msg, NULL),
         -EINVAL);
     ck_assert_str_eq(msg, "psk device needs psk_key");
+}
+END_TEST
+
+/* OSCORE inside DTLS: a psk device with an OSCORE context shows its kind,
+ * its PSK identity and its OSCORE IDs — never the Master Secret or Salt
+ * (nor the PSK key) without DB_DEVICE_JSON_KEY — and reads back as itself. */
+START_TEST(test_oscore_in_dtls)
+{
+    static db_device_t d, b;
+    char msg[DB_DEVICE_MSG_MAX];
+    const char *in = "{\"endpoint\": \"d-1\", \"kind\": \"psk\", \"psk_key\": \"" KEY16 "\","
+                     " \"oscore_sender_id\": \"\", \"oscore_recipient_id\": \"0a\","
+                     " \"oscore_secret\": \"ffeeddccbbaa99887766554433221100\", \"oscore_salt\": \"9e7c\","
+                     " \"oscore_id_context\": \"c0\"}";
+    ck_assert_msg(from_text(&d, in, msg, sizeof msg, NULL) == 0, "%s", msg);
+    ck_assert(db_device_has_oscore(&d));
+    char *s = dump(db_device_json(&d, 0));
+    ck_assert_str_eq(s,
+                     "{\"created\":\"\",\"credential_version\":0,\"endpoint\":\"d-1\",\"kind\":\"psk\","
+                     "\"labels\":{},\"oscore_id_context\":\"c0\",\"oscore_recipient_id\":\"0a\","
+                     "\"oscore_sender_id\":\"\",\"psk_identity\":\"d-1\",\"serial\":null,\"updated\":\"\"}");
+    free(s);
+    json_t *o = db_device_json(&d, DB_DEVICE_JSON_KEY);
+    ck_assert_str_eq(json_string_value(json_object_get(o, "oscore_secret")),
+                     "ffeeddccbbaa99887766554433221100");
+    ck_assert_str_eq(json_string_value(json_object_get(o, "oscore_salt")), "9e7c");
+    /* ... and what it shows with the secrets reads back to the same record */
+    char *s0 = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
+    for (const char *ro = "credential_version\0created\0updated\0"; *ro; ro += strlen(ro) + 1)
+        ck_assert_int_eq(json_object_del(o, ro), 0);
+    memset(&b, 0, sizeof b);
+    ck_assert_msg(db_device_from_json(&b, o, msg, sizeof msg, NULL) == 0, "%s", msg);
+    ck_assert_int_eq(db_device_finish(&b, msg, sizeof msg), 0);
+    char *s2 = dump(db_device_json(&b, DB_DEVICE_JSON_KEY));
+    ck_assert_str_eq(s0, s2);
+    free(s0);
+    free(s2);
+    json_decref(o);
+    /* A psk device without OSCORE fields has none in its JSON. */
+    ck_assert_int_eq(from_text(&d,
+                               "{\"endpoint\": \"d-2\", \"kind\": \"psk\", \"psk_key\": \"" KEY16 "\","
+                               " \"oscore_sender_id\": \"\"}",
+                               msg, sizeof msg, NULL),
+                     0);
+    ck_assert(!db_device_has_oscore(&d));
+    o = db_device_json(&d, DB_DEVICE_JSON_KEY_ID);
+    ck_assert_ptr_null(json_object_get(o, "oscore_sender_id"));
+    ck_assert_ptr_null(json_object_get(o, "oscore_secret_key_id"));
+    json_decref(o);
+    /* An rpk device with half a context is refused like an oscore one. */
+    ck_assert_int_eq(from_text(&d,
+                               "{\"endpoint\": \"d-3\", \"kind\": \"rpk\", \"spki\": \"" SPKI_HEX "\","
+                               " \"oscore_sender_id\": \"01\", \"oscore_recipient_id\": \"02\"}",
+                               msg, sizeof msg, NULL),
+                     -EINVAL);
+    ck_assert_str_eq(msg, "device with an OSCORE context needs oscore_secret");
+    db_device_clear(&d);
+    db_device_clear(&b);
 }
 END_TEST
 
@@ -241,6 +302,7 @@ int main(void)
     tcase_add_test(tc, test_round_trip);
     tcase_add_test(tc, test_from_json_errors);
     tcase_add_test(tc, test_deny_entry);
+    tcase_add_test(tc, test_oscore_in_dtls);
     tcase_add_test(tc, test_row_endpoint);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);

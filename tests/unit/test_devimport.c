@@ -124,8 +124,8 @@ static const struct {
     {"s,rpk,,,,,,,,,\n", "b.csv:2:1: rpk device needs spki"},
     {"s,nosec,,,,,,,,,\n", "b.csv:2:1: nosec device needs nosec_allow"},
     {",psk,,,,,,,,,\n", "b.csv:2:1: endpoint is required"},
-    {"s,,,,,,,,,,\n", "b.csv:2:1: kind is required (psk, rpk, x509 or nosec)"},
-    {"s,psx,,,,,,,,,\n", "b.csv:2:3: unknown device kind 'psx' (expected psk, rpk, x509 or nosec)"},
+    {"s,,,,,,,,,,\n", "b.csv:2:1: kind is required (psk, rpk, x509, nosec or oscore)"},
+    {"s,psx,,,,,,,,,\n", "b.csv:2:3: unknown device kind 'psx' (expected psk, rpk, x509, nosec or oscore)"},
     {"a b,psk,," KEY16 ",,,,,,,\n", "b.csv:2:1: endpoint name must be printable ASCII without spaces"},
     {"s,rpk,," KEY16 ",,,,,,,\n", "b.csv:2:8: psk_key is not used by rpk devices"},
     {"s,rpk,,,3059,,,,,,\n", "b.csv:2:9: spki is not a DER SubjectPublicKeyInfo"},
@@ -210,11 +210,13 @@ START_TEST(test_csv_header_errors)
         {"", "h.csv:1:1: empty file: no header row\n"},
         {"endpoint,kind,colour\n",
          "h.csv:1:15: unknown column 'colour' (columns: endpoint, kind, psk_identity, psk_key, spki, "
-         "x509_name_type, x509_name, fingerprint, nosec_allow, labels, serial)\n"},
+         "x509_name_type, x509_name, fingerprint, nosec_allow, oscore_sender_id, oscore_recipient_id, "
+         "oscore_secret, oscore_salt, oscore_id_context, labels, serial)\n"},
         {"endpoint,kind,kind\n", "h.csv:1:15: duplicate column 'kind'\n"},
         {"endpoint,kind,", /* found by fuzz_devimport: an empty last field at the end of the file */
          "h.csv:1:15: unknown column '' (columns: endpoint, kind, psk_identity, psk_key, spki, "
-         "x509_name_type, x509_name, fingerprint, nosec_allow, labels, serial)\n"},
+         "x509_name_type, x509_name, fingerprint, nosec_allow, oscore_sender_id, oscore_recipient_id, "
+         "oscore_secret, oscore_salt, oscore_id_context, labels, serial)\n"},
         {"endpoint,psk_key\n", "h.csv:1:1: header lacks the 'kind' column\n"},
         {"endpoint,\"kind\n", "h.csv:1:10: quoted field not closed before the end of the file\n"},
     };
@@ -357,6 +359,186 @@ START_TEST(test_set_field_api)
 }
 END_TEST
 
+/* ---- OSCORE devices (RFC 8613) ------------------------------------------------- */
+
+#define OHDR                                                                                                 \
+    "endpoint,kind,oscore_sender_id,oscore_recipient_id,oscore_secret,oscore_salt,oscore_id_context\n"
+/* RFC 8613 Appendix C.1.1 inputs: Master Secret and Salt. */
+#define OSEC  "0102030405060708090a0b0c0d0e0f10"
+#define OSALT "9e7ca92223786340"
+
+START_TEST(test_oscore_csv_every_field)
+{
+    struct run r;
+    const char *text = OHDR "o-1,oscore,01,," OSEC "," OSALT ",37cbf3210017a2d3\n"
+                            "o-2,oscore,,02," OSEC ",,\n";
+    ck_assert_int_eq(parse(&r, DB_IMPORT_CSV, "o.csv", text, 0), 0);
+    ck_assert_uint_eq(r.nerr, 0);
+    ck_assert_str_eq(r.eps, "o-1 o-2");
+    /* the last row: empty Sender ID (valid), Recipient ID 02, no salt, no ID Context */
+    ck_assert_int_eq(r.last.kind, DB_DEVICE_OSCORE);
+    ck_assert_uint_eq(r.last.oscore_sender_id_len, 0);
+    ck_assert_uint_eq(r.last.oscore_recipient_id_len, 1);
+    ck_assert_uint_eq(r.last.oscore_recipient_id[0], 2);
+    ck_assert_uint_eq(r.last.oscore_salt_len, 0);
+    ck_assert_uint_eq(r.last.oscore_id_context_len, 0);
+    /* the first row, fed byte by byte, has every field */
+    ck_assert_int_eq(
+        parse(&r, DB_IMPORT_CSV, "o.csv", OHDR "o-1,oscore,01,," OSEC "," OSALT ",37cbf3210017a2d3\n", 1), 0);
+    ck_assert_uint_eq(r.last.oscore_sender_id_len, 1);
+    ck_assert_uint_eq(r.last.oscore_sender_id[0], 1);
+    ck_assert_uint_eq(r.last.oscore_recipient_id_len, 0);
+    ck_assert_uint_eq(r.last.oscore_secret_len, 16);
+    ck_assert_uint_eq(r.last.oscore_secret[15], 0x10);
+    ck_assert_uint_eq(r.last.oscore_salt_len, 8);
+    ck_assert_uint_eq(r.last.oscore_salt[0], 0x9e);
+    ck_assert_uint_eq(r.last.oscore_id_context_len, 8);
+    ck_assert_uint_eq(r.last.oscore_id_context[7], 0xd3);
+    ck_assert_str_eq(db_device_kind_name(DB_DEVICE_OSCORE), "oscore");
+    ck_assert(db_device_has_secret(&r.last));
+}
+END_TEST
+
+START_TEST(test_oscore_broken_rows)
+{
+    static const struct {
+        const char *row, *msg;
+    } cases[] = {
+        {"a,oscore,0g,02," OSEC ",,\n", "b.csv:2:10: oscore_sender_id must be hex digits\n"},
+        {"a,oscore,012,02," OSEC ",,\n", "b.csv:2:10: oscore_sender_id has an odd number of hex digits\n"},
+        {"a,oscore,0102030405060708,02," OSEC ",,\n",
+         "b.csv:2:10: oscore_sender_id too long (max 7 bytes)\n"},
+        {"a,oscore,01,0102030405060708," OSEC ",,\n",
+         "b.csv:2:13: oscore_recipient_id too long (max 7 bytes)\n"},
+        {"a,oscore,01,02,0102,,\n", "b.csv:2:16: oscore_secret must be at least 16 bytes (got 2)\n"},
+        {"a,oscore,01,02," OSEC OSEC OSEC OSEC "00,,\n",
+         "b.csv:2:16: oscore_secret too long (max 64 bytes)\n"},
+        {"a,oscore,01,02," OSEC "," OSEC OSEC "00,\n", "b.csv:2:49: oscore_salt too long (max 32 bytes)\n"},
+        {"a,oscore,01,02," OSEC ",," OSEC OSEC "00\n",
+         "b.csv:2:50: oscore_id_context too long (max 32 bytes)\n"},
+        {"a,oscore,01,02,,,\n", "b.csv:2:1: oscore device needs oscore_secret\n"},
+        {"a,oscore,01,01," OSEC ",,\n", "b.csv:2:1: oscore_sender_id and oscore_recipient_id must differ\n"},
+        {"a,oscore,,," OSEC ",,\n", "b.csv:2:1: oscore_sender_id and oscore_recipient_id must differ\n"},
+        {"a,nosec,01,,,,\n", "b.csv:2:9: oscore_sender_id is not used by nosec devices\n"},
+        {"a,psk,01,,,,\n", "b.csv:2:1: psk device needs psk_key\n"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct run r;
+        char text[512];
+        snprintf(text, sizeof text, "%s%s", OHDR, cases[i].row);
+        ck_assert_int_eq(parse(&r, DB_IMPORT_CSV, "b.csv", text, 0), 0);
+        ck_assert_uint_eq(r.rows, 0);
+        ck_assert_str_eq(r.errors, cases[i].msg);
+    }
+    /* A file without the ID columns: the oscore row lacks them. */
+    struct run r;
+    ck_assert_int_eq(parse(&r, DB_IMPORT_CSV, "m.csv", "endpoint,kind,oscore_secret\na,oscore," OSEC "\n", 0),
+                     0);
+    ck_assert_str_eq(r.errors, "m.csv:2:1: oscore device needs oscore_sender_id (\"\" for the empty ID)\n");
+}
+END_TEST
+
+START_TEST(test_oscore_duplicates)
+{
+    struct run r;
+    /* The same Sender ID is refused without an ID Context and with the same
+     * one, and allowed with a different ID Context (the kid context tells
+     * the devices apart). */
+    const char *text = OHDR "a,oscore,01,," OSEC ",,\n"
+                            "b,oscore,01,02," OSEC ",,\n"
+                            "c,oscore,01,," OSEC ",,aa\n"
+                            "d,oscore,01,," OSEC ",,aa\n"
+                            "e,oscore,01,," OSEC ",,bb\n";
+    ck_assert_int_eq(parse(&r, DB_IMPORT_CSV, "d.csv", text, 0), 0);
+    ck_assert_str_eq(r.eps, "a c e");
+    ck_assert_str_eq(r.errors,
+                     "d.csv:3:10: duplicate oscore_sender_id (also on line 2)\n"
+                     "d.csv:5:10: duplicate oscore_sender_id and oscore_id_context (also on line 4)\n");
+}
+END_TEST
+
+START_TEST(test_oscore_json)
+{
+    struct run r;
+    const char *text = "[{\"endpoint\": \"j-1\", \"kind\": \"oscore\", \"oscore_sender_id\": \"\", "
+                       "\"oscore_recipient_id\": \"01\", \"oscore_secret\": \"" OSEC
+                       "\", \"oscore_salt\": \"" OSALT "\", \"oscore_id_context\": null},\n"
+                       " {\"endpoint\": \"j-2\", \"kind\": \"oscore\", \"oscore_sender_id\": \"\", "
+                       "\"oscore_recipient_id\": \"02\", \"oscore_secret\": \"" OSEC "\"},\n"
+                       " {\"endpoint\": \"j-3\", \"kind\": \"oscore\", \"oscore_recipient_id\": \"02\", "
+                       "\"oscore_secret\": \"" OSEC "\"},\n"
+                       " {\"endpoint\": \"j-4\", \"kind\": \"oscore\", \"oscore_sender_id\": \"05\", "
+                       "\"oscore_recipient_id\": \"02\", \"oscore_secret\": 7}]";
+    ck_assert_int_eq(parse(&r, DB_IMPORT_JSON, "j.json", text, 0), 0);
+    ck_assert_str_eq(r.eps, "j-1");
+    ck_assert_str_eq(r.errors, "j.json:2:2: duplicate oscore_sender_id (also on line 1)\n"
+                               "j.json:3:2: oscore device needs oscore_sender_id (\"\" for the empty ID)\n"
+                               "j.json:4:2: oscore_secret must be a string\n");
+}
+END_TEST
+
+/* OSCORE inside DTLS: psk, rpk and x509 rows may carry an OSCORE context,
+ * with the oscore rules; its (Sender ID, ID Context) shares one key space
+ * with oscore devices. */
+START_TEST(test_oscore_in_dtls)
+{
+    struct run r;
+    const char *hdr = "endpoint,kind,psk_key,spki,oscore_sender_id,oscore_recipient_id,oscore_secret,"
+                      "oscore_id_context\n";
+    char text[4096];
+    snprintf(text, sizeof text,
+             "%s"
+             "p-1,psk," KEY16 ",,01,," OSEC ",\n"              /* line 2: empty Recipient ID */
+             "p-2,psk,101112131415161718191a1b1c1d1e1f,,,,,\n" /* line 3: no OSCORE */
+             "r-1,rpk,," SPKI_HEX ",02,03," OSEC ",aa\n"       /* line 4 */
+             "x-1,x509,,,,04," OSEC ",\n"                      /* line 5: empty Sender ID */
+             "o-1,oscore,,,01,09," OSEC ",\n"                  /* line 6: p-1's (01, none) */
+             "p-3,psk,202122232425262728292a2b2c2d2e2f,,02,,"  /* line 7: r-1's (02, aa) */
+             OSEC ",aa\n"
+             "p-4,psk,303132333435363738393a3b3c3d3e3f,,,,,aa\n"            /* line 8 */
+             "p-5,psk,404142434445464748494a4b4c4d4e4f,,05,06,,\n"          /* line 9 */
+             "p-6,psk,505152535455565758595a5b5c5d5e5f,,07,07," OSEC ",\n", /* line 10 */
+             hdr);
+    ck_assert_int_eq(parse(&r, DB_IMPORT_CSV, "t.csv", text, 0), 0);
+    ck_assert_str_eq(r.eps, "p-1 p-2 r-1 x-1");
+    ck_assert_str_eq(r.errors,
+                     "t.csv:6:14: duplicate oscore_sender_id (also on line 2)\n"
+                     "t.csv:7:43: duplicate oscore_sender_id and oscore_id_context (also on line 4)\n"
+                     "t.csv:8:1: device with an OSCORE context needs oscore_secret\n"
+                     "t.csv:9:1: device with an OSCORE context needs oscore_secret\n"
+                     "t.csv:10:1: oscore_sender_id and oscore_recipient_id must differ\n");
+    /* x-1: kind x509, the empty Sender ID given (its row has a context). */
+    ck_assert_int_eq(r.last.kind, DEVFILE_X509);
+    ck_assert(db_device_has_oscore(&r.last));
+    ck_assert_uint_eq(r.last.oscore_sender_id_len, 0);
+    ck_assert_uint_eq(r.last.oscore_recipient_id_len, 1);
+    ck_assert_uint_eq(r.last.oscore_secret_len, 16);
+    /* One row at a time for the rest. */
+    snprintf(text, sizeof text, "%sp-2,psk,101112131415161718191a1b1c1d1e1f,,,,,\n", hdr);
+    ck_assert_int_eq(parse(&r, DB_IMPORT_CSV, "t.csv", text, 0), 0);
+    ck_assert(!db_device_has_oscore(&r.last));
+    ck_assert_int_eq(r.last.kind, DEVFILE_PSK);
+    ck_assert_uint_eq(r.last.given & (1u << DB_F_OSCORE_SENDER_ID), 0);
+    snprintf(text, sizeof text, "%sp-1,psk," KEY16 ",,01,," OSEC ",\n", hdr);
+    ck_assert_int_eq(parse(&r, DB_IMPORT_CSV, "t.csv", text, 0), 0);
+    ck_assert(db_device_has_oscore(&r.last));
+    ck_assert(db_device_has_secret(&r.last));
+    ck_assert_uint_eq(r.last.oscore_sender_id[0], 1);
+    ck_assert_uint_ne(r.last.given & (1u << DB_F_OSCORE_RECIPIENT_ID), 0);
+    ck_assert_uint_eq(r.last.oscore_recipient_id_len, 0);
+    /* JSON likewise; "" for an ID of a psk device without a context is nothing. */
+    const char *js =
+        "[{\"endpoint\": \"jp\", \"kind\": \"psk\", \"psk_key\": \"" KEY16
+        "\", \"oscore_sender_id\": \"\", \"oscore_recipient_id\": \"0a\", \"oscore_secret\": \"" OSEC
+        "\"},\n {\"endpoint\": \"jq\", \"kind\": \"psk\", \"psk_key\": \"" KEY16
+        "\", \"oscore_sender_id\": \"\"}]";
+    ck_assert_int_eq(parse(&r, DB_IMPORT_JSON, "t.json", js, 0), 0);
+    ck_assert_str_eq(r.errors, "");
+    ck_assert_str_eq(r.eps, "jp jq");
+    ck_assert(!db_device_has_oscore(&r.last));
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("devimport");
@@ -369,6 +551,11 @@ int main(void)
     tcase_add_test(tc, test_json);
     tcase_add_test(tc, test_record_limits);
     tcase_add_test(tc, test_set_field_api);
+    tcase_add_test(tc, test_oscore_csv_every_field);
+    tcase_add_test(tc, test_oscore_broken_rows);
+    tcase_add_test(tc, test_oscore_duplicates);
+    tcase_add_test(tc, test_oscore_json);
+    tcase_add_test(tc, test_oscore_in_dtls);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

@@ -434,7 +434,8 @@ static const bad_t bad[] = {
      "      client_certificate: {from: device}\n"
      "      client_key: generate\n"
      "",
-     "t.yaml:10:19: client_key cannot be generated here; use {from: device}"},
+     "t.yaml:10:19: client_key: generate needs client_certificate: issue "
+     "(a certificate from the device cannot carry a key generated here)"},
     /* psk key in rpk */
     {"policy: p\n"
      "match:\n"

@@ -28,11 +28,14 @@ static int dev_usage(FILE *f, int status)
     fputs("usage: bsctl device import FILE [--format csv|json]\n"
           "       bsctl device add ENDPOINT KIND [--psk-identity X] [--psk-key HEX|-] [--spki-file F]\n"
           "                        [--x509-name TYPE=VALUE] [--fingerprint H] [--allow PREFIX]...\n"
+          "                        [--oscore-sender-id HEX] [--oscore-recipient-id HEX]\n"
+          "                        [--oscore-secret HEX|-] [--oscore-salt HEX] [--oscore-id-context HEX]\n"
           "                        [--label K=V]... [--serial S]\n"
           "       bsctl device show ENDPOINT [--reveal]\n"
           "       bsctl device list [--label K=V]\n"
           "       bsctl device remove ENDPOINT\n"
-          "All take --db URL, --key-file FILE and --json. KIND is psk, rpk, x509 or nosec.\n"
+          "All take --db URL, --key-file FILE and --json. KIND is psk, rpk, x509, nosec or oscore;\n"
+          "psk, rpk and x509 devices may have --oscore-* too (OSCORE inside DTLS).\n"
           "File formats and field rules: docs/DEVICES.md.\n",
           f);
     return status;
@@ -54,7 +57,7 @@ static void dev_import_err(void *arg, unsigned line, unsigned col, const char *m
 static int dev_import_row(void *arg, const db_device_t *d)
 {
     struct dev_import *x = arg;
-    if (d->kind == DEVFILE_PSK && bsctl_keys(x->ctl) != 0) {
+    if (db_device_has_secret(d) && bsctl_keys(x->ctl) != 0) {
         x->fail = BSCTL_FAIL;
         return -ENOKEY;
     }
@@ -157,7 +160,21 @@ close:
 
 /* ---- add -------------------------------------------------------------------------------- */
 
-enum { O_IDENTITY = 1, O_KEY, O_SPKI_FILE, O_X509_NAME, O_FINGERPRINT, O_ALLOW, O_LABEL, O_SERIAL };
+enum {
+    O_IDENTITY = 1,
+    O_KEY,
+    O_SPKI_FILE,
+    O_X509_NAME,
+    O_FINGERPRINT,
+    O_ALLOW,
+    O_LABEL,
+    O_SERIAL,
+    O_OSCORE_SID,
+    O_OSCORE_RID,
+    O_OSCORE_SECRET,
+    O_OSCORE_SALT,
+    O_OSCORE_IDCTX
+};
 
 struct dev_add {
     db_device_t d;
@@ -174,16 +191,17 @@ static int dev_set(struct dev_add *a, int f, const char *val, const char *opt)
     return 0;
 }
 
-static int dev_read_key_stdin(struct dev_add *a)
+/* A secret given as "-": one line of standard input, for field |f|. */
+static int dev_read_key_stdin(struct dev_add *a, int f, const char *opt)
 {
     char line[256];
     if (fgets(line, sizeof line, stdin) == NULL) {
-        bsctl_err("--psk-key -: no key on standard input");
+        bsctl_err("%s -: no key on standard input", opt);
         return BSCTL_USAGE;
     }
     size_t n = strcspn(line, "\r\n");
     line[n] = 0;
-    int r = dev_set(a, DB_F_PSK_KEY, line, "--psk-key");
+    int r = dev_set(a, f, line, opt);
     explicit_bzero(line, sizeof line);
     return r;
 }
@@ -217,7 +235,15 @@ static int dev_add_opt(void *arg, int id, const char *val)
     switch (id) {
     case O_IDENTITY: return dev_set(a, DB_F_PSK_IDENTITY, val, "--psk-identity");
     case O_KEY:
-        return strcmp(val, "-") == 0 ? dev_read_key_stdin(a) : dev_set(a, DB_F_PSK_KEY, val, "--psk-key");
+        return strcmp(val, "-") == 0 ? dev_read_key_stdin(a, DB_F_PSK_KEY, "--psk-key")
+                                     : dev_set(a, DB_F_PSK_KEY, val, "--psk-key");
+    case O_OSCORE_SID: return dev_set(a, DB_F_OSCORE_SENDER_ID, val, "--oscore-sender-id");
+    case O_OSCORE_RID: return dev_set(a, DB_F_OSCORE_RECIPIENT_ID, val, "--oscore-recipient-id");
+    case O_OSCORE_SECRET:
+        return strcmp(val, "-") == 0 ? dev_read_key_stdin(a, DB_F_OSCORE_SECRET, "--oscore-secret")
+                                     : dev_set(a, DB_F_OSCORE_SECRET, val, "--oscore-secret");
+    case O_OSCORE_SALT: return dev_set(a, DB_F_OSCORE_SALT, val, "--oscore-salt");
+    case O_OSCORE_IDCTX: return dev_set(a, DB_F_OSCORE_ID_CONTEXT, val, "--oscore-id-context");
     case O_SPKI_FILE: return dev_spki_file(a, val);
     case O_X509_NAME: {
         const char *eq = strchr(val, '=');
@@ -249,6 +275,11 @@ static int dev_add(bsctl_t *ctl, int argc, char **argv)
         {"allow", true, O_ALLOW},
         {"label", true, O_LABEL},
         {"serial", true, O_SERIAL},
+        {"oscore-sender-id", true, O_OSCORE_SID},
+        {"oscore-recipient-id", true, O_OSCORE_RID},
+        {"oscore-secret", true, O_OSCORE_SECRET},
+        {"oscore-salt", true, O_OSCORE_SALT},
+        {"oscore-id-context", true, O_OSCORE_IDCTX},
         {NULL, false, 0},
     };
     struct dev_add *a = calloc(1, sizeof *a);
@@ -271,16 +302,17 @@ static int dev_add(bsctl_t *ctl, int argc, char **argv)
         goto out;
     }
     if ((r = bsctl_connect(ctl, true)) != 0) goto out;
-    if (a->d.kind == DEVFILE_PSK && (r = bsctl_keys(ctl)) != 0) goto out;
+    if (db_device_has_secret(&a->d) && (r = bsctl_keys(ctl)) != 0) goto out;
     if (db_devices_add(ctl->db, &ctl->sb, &a->d, ctl->actor) < 0) {
         bsctl_err("%s", db_errmsg(ctl->db));
         r = BSCTL_FAIL;
         goto out;
     }
     if (ctl->json)
-        bsctl_json_out(json_pack("{s:s, s:s}", "added", a->d.endpoint, "kind", devfile_kind_name(a->d.kind)));
+        bsctl_json_out(
+            json_pack("{s:s, s:s}", "added", a->d.endpoint, "kind", db_device_kind_name(a->d.kind)));
     else
-        printf("added device %s (%s)\n", a->d.endpoint, devfile_kind_name(a->d.kind));
+        printf("added device %s (%s)\n", a->d.endpoint, db_device_kind_name(a->d.kind));
     r = BSCTL_OK;
 out:
     db_device_clear(&a->d);
@@ -318,6 +350,13 @@ static void dev_cred_text(const db_device_t *d, char *out, size_t cap)
         snprintf(out, cap, "%s=%s%s", dev_name_types[d->x509_name_type & 3], d->x509_name,
                  d->has_fingerprint ? " +fingerprint" : "");
         break;
+    case DB_DEVICE_OSCORE: {
+        char sid[2 * DB_DEVICE_OSCORE_ID_MAX + 1], ctx[2 * DB_DEVICE_OSCORE_IDCTX_MAX + 1];
+        db_hex_encode(d->oscore_sender_id, d->oscore_sender_id_len, sid);
+        db_hex_encode(d->oscore_id_context, d->oscore_id_context_len, ctx);
+        snprintf(out, cap, "sender_id=%s%s%s", sid[0] ? sid : "(empty)", ctx[0] ? " id_context=" : "", ctx);
+        break;
+    }
     case DEVFILE_NOSEC:
         for (size_t i = 0; i < d->allow_count && n < cap; i++) {
             char one[64];
@@ -327,6 +366,10 @@ static void dev_cred_text(const db_device_t *d, char *out, size_t cap)
         break;
     default: break;
     }
+    if (d->kind != DB_DEVICE_OSCORE && db_device_has_oscore(d)) {
+        n = strlen(out);
+        snprintf(out + n, cap - n, " +oscore");
+    }
 }
 
 /* ---- show / list / remove ---------------------------------------------------------------------- */
@@ -335,6 +378,33 @@ static int dev_reveal_opt(void *arg, int id, const char *val)
 {
     *(bool *)arg = true;
     return 0;
+}
+
+/* Prints |h| (|n| bytes) as hex after |label|, or |none| when empty. */
+static void dev_print_hex(const char *label, const uint8_t *p, size_t n, const char *none)
+{
+    char *h = n ? dev_hex(p, n) : NULL;
+    printf("%-20s%s\n", label, h ? h : none);
+    if (h) {
+        explicit_bzero(h, strlen(h));
+        free(h);
+    }
+}
+
+/* The OSCORE context of |d|: IDs always, secret and salt only revealed. */
+static void dev_show_oscore(const db_device_t *d, bool reveal)
+{
+    dev_print_hex("oscore_sender_id:", d->oscore_sender_id, d->oscore_sender_id_len, "(empty)");
+    dev_print_hex("oscore_recipient_id:", d->oscore_recipient_id, d->oscore_recipient_id_len, "(empty)");
+    dev_print_hex("oscore_id_context:", d->oscore_id_context, d->oscore_id_context_len, "(none)");
+    if (reveal) {
+        dev_print_hex("oscore_secret:", d->oscore_secret, d->oscore_secret_len, "?");
+        dev_print_hex("oscore_salt:", d->oscore_salt, d->oscore_salt_len, "(none)");
+    } else {
+        printf("oscore_secret:      (hidden; --reveal shows it)\n");
+        printf("oscore_salt:        %s\n", d->oscore_has_salt ? "(hidden; --reveal shows it)" : "(none)");
+    }
+    printf("secret sealed by:   key id %u\n", d->oscore_secret_key_id);
 }
 
 static int dev_show(bsctl_t *ctl, int argc, char **argv)
@@ -359,7 +429,7 @@ static int dev_show(bsctl_t *ctl, int argc, char **argv)
         bsctl_json_out(db_device_json(d, DB_DEVICE_JSON_KEY_ID | (reveal ? DB_DEVICE_JSON_KEY : 0)));
     } else {
         printf("endpoint:           %s\n", d->endpoint);
-        printf("kind:               %s\n", devfile_kind_name(d->kind));
+        printf("kind:               %s\n", db_device_kind_name(d->kind));
         char buf[4096];
         switch (d->kind) {
         case DEVFILE_PSK: {
@@ -392,6 +462,7 @@ static int dev_show(bsctl_t *ctl, int argc, char **argv)
             break;
         default: break;
         }
+        if (db_device_has_oscore(d)) dev_show_oscore(d, reveal); /* oscore, or OSCORE inside DTLS */
         dev_labels_text(d, buf, sizeof buf);
         printf("labels:             %s\n", buf);
         printf("serial:             %s\n", d->serial);
@@ -400,7 +471,7 @@ static int dev_show(bsctl_t *ctl, int argc, char **argv)
         printf("updated:            %s\n", d->updated);
         if (d->bs_next.has)
             printf("rotation written:   %s %s (rotation %u, %s); accepted with the current one until used\n",
-                   devfile_kind_name(d->bs_next.kind),
+                   db_device_kind_name(d->bs_next.kind),
                    d->bs_next.kind == DEVFILE_PSK ? d->bs_next.psk_identity : "key", d->bs_next.rotation,
                    d->bs_next.written_at);
         else if (d->bs_next.invalid)
@@ -443,7 +514,7 @@ static int dev_list_row(void *arg, const db_device_t *d)
         dev_labels_text(d, labels, sizeof labels);
         if (l->n == 0)
             printf("%-28s %-6s %-36s %-16s %s\n", "ENDPOINT", "KIND", "CREDENTIAL", "SERIAL", "LABELS");
-        printf("%-28s %-6s %-36s %-16s %s\n", d->endpoint, devfile_kind_name(d->kind), cred,
+        printf("%-28s %-6s %-36s %-16s %s\n", d->endpoint, db_device_kind_name(d->kind), cred,
                d->serial[0] ? d->serial : "-", labels[0] ? labels : "-");
     }
     l->n++;

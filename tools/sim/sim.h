@@ -10,7 +10,8 @@
  * sim_serve.c) → sim_store.c + sim_model.c (object store and types),
  * sim_formats.c (codecs), sim_discover.c (link-format), sim_dump.c (JSON).
  * --est: sim_est.c runs EST-coaps (RFC 9148) blocking on a device's session
- * once the loop releases it (sim_est.h).
+ * once the loop releases it (sim_est.h). --oscore-*: sim_oscore.c protects
+ * and verifies what sim_coap.c sends and receives (sim_oscore.h).
  */
 #ifndef BSD_TOOLS_SIM_H
 #define BSD_TOOLS_SIM_H
@@ -66,6 +67,8 @@ const char *sim_outcome_name(sim_outcome_t o);
 /* Parses an outcome name; -1 if unknown. */
 int sim_outcome_parse(const char *s);
 
+struct sim_osc; /* sim_oscore.h */
+
 typedef struct sim_fail {
     lwm2m_path_t path; /* Writes whose path equals this… */
     uint8_t code;      /* …are answered with this code, not applied */
@@ -115,6 +118,9 @@ typedef struct sim_cfg {
     pid_t server_pid;
     int quiet, verbose;
     uint32_t expect_mask; /* outcomes that count as success (bit per sim_outcome_t) */
+    /* --oscore-*: the one device's OSCORE state (mutable, single device
+     * only: sim_main.c refuses --count > 1), NULL = no OSCORE */
+    struct sim_osc *oscore;
 } sim_cfg_t;
 
 /* Per-thread scratch shared by the devices of one loop (work is done one

@@ -5,6 +5,8 @@
  * and the answers to the server's Discover / Read / Write / Delete / Finish
  * with deduplication and block-wise transfers. Messages go out through
  * sim_dev_t.tx; sockets and DTLS are sim_net.c, the loop sim_loop.c.
+ * With --oscore-* every message is protected / verified by sim_oscore.c
+ * on its way out / in.
  */
 #include "tools/sim/sim.h"
 
@@ -14,8 +16,10 @@
 
 #include "bsd/util/log.h"
 #include "tools/sim/sim_formats.h"
+#include "tools/sim/sim_oscore.h"
 
 #define US_PER_MS 1000u
+_Static_assert(SIM_OSC_MSG_MAX >= SIM_DGRAM_MAX + 64, "OSCORE buffers hold any datagram we serve");
 
 static const char *const outcome_names[SIM_OUT_COUNT] = {
     "running",          "finished",
@@ -153,8 +157,9 @@ static void send_request(sim_dev_t *d, uint8_t kind, uint64_t now_us)
     uint8_t tkl = coap_token_next(&d->tokgen, tok);
     coap_builder_t b;
     char q[SIM_EP_MAX + 8];
-    coap_build_init(&b, d->req, sizeof(d->req), COAP_TYPE_CON, kind == SIM_S_BSPACK ? COAP_GET : COAP_POST,
-                    coap_mid_next(&d->midgen), tok, tkl);
+    uint8_t plain[SIM_REQ_MAX]; /* OSCORE: the request before protection */
+    coap_build_init(&b, c->oscore ? plain : d->req, sizeof(d->req), COAP_TYPE_CON,
+                    kind == SIM_S_BSPACK ? COAP_GET : COAP_POST, coap_mid_next(&d->midgen), tok, tkl);
     coap_build_opt_str(&b, COAP_OPT_URI_PATH, kind == SIM_S_BSPACK ? "bspack" : "bs");
     if (!c->omit_ep) {
         snprintf(q, sizeof(q), "ep=%s", d->ep);
@@ -170,8 +175,9 @@ static void send_request(sim_dev_t *d, uint8_t kind, uint64_t now_us)
     }
     if (d->echo_len) coap_build_opt(&b, COAP_OPT_ECHO, d->echo, d->echo_len);
     int n = coap_build_finish(&b);
+    if (n >= 0 && c->oscore) n = sim_osc_protect_request(c->oscore, plain, (size_t)n, d->req, sizeof(d->req));
     if (n < 0) {
-        sim_dev_end(d, SIM_OUT_ERROR, "request-build", now_us);
+        sim_dev_end(d, SIM_OUT_ERROR, c->oscore ? "request-build/oscore-protect" : "request-build", now_us);
         return;
     }
     d->reqlen = (size_t)n;
@@ -183,10 +189,24 @@ static void send_request(sim_dev_t *d, uint8_t kind, uint64_t now_us)
     d->tx(d, d->req, d->reqlen);
 }
 
+/* --oscore-send-raw: the saved datagram once more, as it was. */
+static void send_raw(sim_dev_t *d, const sim_osc_t *osc, uint64_t now_us)
+{
+    memcpy(d->req, osc->raw, osc->raw_len);
+    d->reqlen = osc->raw_len;
+    d->req_kind = d->state = SIM_S_REQUEST;
+    coap_xmit_init(&d->xmit, d->req, d->reqlen);
+    coap_xmit_start(&d->xmit, now_us / US_PER_MS, rnd_next(d));
+    d->t_request = now_us;
+    d->tx(d, d->req, d->reqlen);
+}
+
 void sim_dev_begin(sim_dev_t *d, uint64_t now_us)
 {
     d->t_secure = now_us;
-    if (d->cfg->bspack) {
+    if (d->cfg->oscore && d->cfg->oscore->raw_len) {
+        send_raw(d, d->cfg->oscore, now_us);
+    } else if (d->cfg->bspack) {
         if (!sim_dev_body(d)) {
             sim_dev_end(d, SIM_OUT_ERROR, "out of memory", now_us);
             return;
@@ -263,6 +283,69 @@ static void on_response(sim_dev_t *d, const coap_msg_t *m, uint64_t now_us)
     sim_dev_end(d, SIM_OUT_REQUEST_REJECTED, why, now_us);
 }
 
+/* A response to our protected request: verified (B.2 step 3 included) and
+ * handed on as the inner message; an unprotected one (an RFC 8613 §8 error,
+ * a plain 4.01 + Echo) is handed on as it is. */
+static void on_oscore_response(sim_dev_t *d, const coap_msg_t *m, uint64_t now_us)
+{
+    sim_osc_t *osc = d->cfg->oscore;
+    char why[96];
+    if (osc->raw_len) {
+        sim_osc_raw_answer(osc, m);
+        d->req_code = m->code;
+        sim_dev_end(d, SIM_OUT_REQUEST_REJECTED, "oscore send-raw answered", now_us);
+        return;
+    }
+    coap_msg_t inner;
+    int r = sim_osc_response(osc, m, &inner);
+    if (r == SIM_OSC_UNPROTECTED) {
+        on_response(d, m, now_us);
+        return;
+    }
+    if (r < 0) {
+        /* §8.4: a response that does not verify is not processed; the
+         * exchange is over, so the bootstrap cannot go on. */
+        snprintf(why, sizeof(why), "oscore response: %s", oscore_strerror(r));
+        sim_dev_end(d, SIM_OUT_REQUEST_REJECTED, why, now_us);
+        return;
+    }
+    if (r == SIM_OSC_B2 && inner.code == COAP_UNAUTHORIZED && !coap_opt_get(&inner, COAP_OPT_ECHO) &&
+        d->echo_tries < SIM_ECHO_TRIES) {
+        /* B.2 step 3 without Echo: request #2 is the same request, in ctx3. */
+        d->echo_tries++;
+        send_request(d, SIM_S_REQUEST, now_us);
+        return;
+    }
+    on_response(d, &inner, now_us);
+}
+
+/* A server request under OSCORE: verified, served as the inner message,
+ * answered protected with the request's nonce; one that does not verify
+ * gets the unprotected RFC 8613 §8 error. */
+static void serve_oscore(sim_dev_t *d, const coap_msg_t *m, uint64_t now_us)
+{
+    sim_osc_t *osc = d->cfg->oscore;
+    uint8_t *out = d->work->msg;
+    const uint8_t *bytes = out;
+    coap_msg_t inner;
+    int n, r = sim_osc_request(osc, m, &inner);
+    if (r == 0 || r == OSCORE_ERR_INNER_FORMAT || r == OSCORE_ERR_INNER_BAD_OPTION) {
+        /* Verified: the answer, or the error about the inner message
+         * (§8.2: 4.00 / 4.02), goes back protected. */
+        n = r == 0 ? (int)sim_dev_serve(d, &inner, now_us, out, sizeof(d->work->msg))
+                   : sim_osc_error_response(m, r, coap_mid_next(&d->midgen), out, sizeof(d->work->msg));
+        if (n <= 0) return;
+        n = sim_osc_protect_response(osc, out, (size_t)n);
+        bytes = osc->last;
+    } else {
+        log_msg(BSD_LOG_DEBUG, "sim.oscore.reject", "ep=%s err=%s", d->ep, oscore_strerror(r));
+        n = sim_osc_error_response(m, r, coap_mid_next(&d->midgen), out, sizeof(d->work->msg));
+    }
+    if (n <= 0) return;
+    if (m->type == COAP_TYPE_CON) coap_dedup_store(&d->dedup, m->mid, bytes, (size_t)n, now_us / US_PER_MS);
+    d->tx(d, bytes, (size_t)n);
+}
+
 /* ---- input ------------------------------------------------------------ */
 
 static void send_empty(sim_dev_t *d, uint8_t type, uint16_t mid)
@@ -289,7 +372,10 @@ void sim_dev_input(sim_dev_t *d, const uint8_t *msg, size_t len, uint64_t now_us
                     : COAP_XMIT_NOMATCH;
         if (r == COAP_XMIT_RESPONSE) {
             if (m.type == COAP_TYPE_CON) send_empty(d, COAP_TYPE_ACK, m.mid);
-            on_response(d, &m, now_us);
+            if (d->cfg->oscore)
+                on_oscore_response(d, &m, now_us);
+            else
+                on_response(d, &m, now_us);
         } else if (r == COAP_XMIT_RESET) {
             sim_dev_end(d, SIM_OUT_REQUEST_RESET, d->req_kind == SIM_S_BSPACK ? "bspack" : "bs", now_us);
         } else if (r == COAP_XMIT_NOMATCH && m.type == COAP_TYPE_CON) {
@@ -311,6 +397,11 @@ void sim_dev_input(sim_dev_t *d, const uint8_t *msg, size_t len, uint64_t now_us
         case COAP_DEDUP_PENDING: d->n_dups++; return;
         case COAP_DEDUP_REPROCESS:
             d->n_dups++;
+            /* OSCORE cannot reprocess (the replay window says no): resend. */
+            if (d->cfg->oscore && sim_osc_cached(d->cfg->oscore, m.mid, &cached, &clen)) {
+                d->tx(d, cached, clen);
+                return;
+            }
             if (m.code != COAP_GET) return;
             break;
         default: break;
@@ -335,6 +426,10 @@ void sim_dev_input(sim_dev_t *d, const uint8_t *msg, size_t len, uint64_t now_us
         int n = coap_build_finish(&b);
         if (n > 0) d->tx(d, out, (size_t)n);
         if (n > 0 && m.type == COAP_TYPE_CON) coap_dedup_store(&d->dedup, m.mid, out, (size_t)n, now_ms);
+        return;
+    }
+    if (d->cfg->oscore) {
+        serve_oscore(d, &m, now_us);
         return;
     }
     size_t n = sim_dev_serve(d, &m, now_us, out, sizeof(d->work->msg));

@@ -22,6 +22,7 @@
 #include "tools/sim/sim_formats.h"
 #include "tools/sim/sim_loop.h"
 #include "tools/sim/sim_net.h"
+#include "tools/sim/sim_oscore.h"
 
 #define SIM_MAX_THREADS 64
 
@@ -102,6 +103,23 @@ static const char usage_text[] =
     "  --x509-handshake H:P    after enrolling, a DTLS 1.2 handshake with the issued\n"
     "                          certificate to H:P (127.0.0.1 or ::1): `x509 handshake ok ..`\n"
     "  --x509-ca FILE          trust anchors for that server (default --ca, else the crts chain)\n"
+    "\n"
+    "OSCORE (RFC 8613) for the Bootstrap interface (one device), over coap:// or coaps://:\n"
+    "  --oscore-sender-id HEX  our Sender ID, 0..7 bytes (\"\" = empty); with the next three\n"
+    "                          options every request and answer is OSCORE-protected\n"
+    "  --oscore-recipient-id HEX  the server's Sender ID, 0..7 bytes\n"
+    "  --oscore-secret HEX     Master Secret (1..64 bytes)\n"
+    "  --oscore-salt HEX       Master Salt (default empty)\n"
+    "  --oscore-id-context HEX ID Context (default absent; not sent on the wire)\n"
+    "  --oscore-b2-init        start Appendix B.2: request #1 with ID Context R1 (8 random\n"
+    "                          bytes, sent as kid context); default: the configured context\n"
+    "  --oscore-ssn N          first sender sequence number of the configured context\n"
+    "  --oscore-nonce-log FILE append `kid=HEX piv=HEX kid_context=HEX msg=req|rsp\n"
+    "                          status=ok|replay` per protected message from the server\n"
+    "  --oscore-replay FILE    save the first protected request (raw datagram)\n"
+    "  --oscore-replay-last FILE  save the latest protected request (raw datagram)\n"
+    "  --oscore-send-raw FILE  send that datagram again, print `oscore send-raw answer=C.DD\n"
+    "                          protected=yes|no diag=\"..\"`, exit 0 when answered\n"
     "\n"
     "Run and output:\n"
     "  --timeout S             per-device limit from start to Finish (default 30)\n"
@@ -302,6 +320,17 @@ enum {
     O_EST_RENEW_ONLY,
     O_X509_HS,
     O_X509_CA,
+    O_OSC_SID,
+    O_OSC_RID,
+    O_OSC_SECRET,
+    O_OSC_SALT,
+    O_OSC_IDCTX,
+    O_OSC_B2INIT,
+    O_OSC_SSN,
+    O_OSC_NONCE_LOG,
+    O_OSC_REPLAY,
+    O_OSC_REPLAY_LAST,
+    O_OSC_SEND_RAW,
 };
 
 static const struct option long_opts[] = {
@@ -359,6 +388,17 @@ static const struct option long_opts[] = {
     {"est-renew-only", 0, 0, O_EST_RENEW_ONLY},
     {"x509-handshake", 1, 0, O_X509_HS},
     {"x509-ca", 1, 0, O_X509_CA},
+    {"oscore-sender-id", 1, 0, O_OSC_SID},
+    {"oscore-recipient-id", 1, 0, O_OSC_RID},
+    {"oscore-secret", 1, 0, O_OSC_SECRET},
+    {"oscore-salt", 1, 0, O_OSC_SALT},
+    {"oscore-id-context", 1, 0, O_OSC_IDCTX},
+    {"oscore-b2-init", 0, 0, O_OSC_B2INIT},
+    {"oscore-ssn", 1, 0, O_OSC_SSN},
+    {"oscore-nonce-log", 1, 0, O_OSC_NONCE_LOG},
+    {"oscore-replay", 1, 0, O_OSC_REPLAY},
+    {"oscore-replay-last", 1, 0, O_OSC_REPLAY_LAST},
+    {"oscore-send-raw", 1, 0, O_OSC_SEND_RAW},
     {"quiet", 0, 0, 'q'},
     {"verbose", 0, 0, 'v'},
     {"help", 0, 0, 'h'},
@@ -371,6 +411,9 @@ typedef struct opts {
     sim_est_cfg_t *est; /* EST options (always set) */
     int est_on;         /* --est or --est-only given */
     int est_extra;      /* some other --est-* / --x509-* option given */
+    sim_osc_cfg_t *osc; /* OSCORE context options (always set) */
+    unsigned osc_given; /* bit per O_OSC_* option given (1 << (op - O_OSC_SID)) */
+    const char *osc_nonce_log, *osc_replay, *osc_replay_last, *osc_send_raw;
 } opts_t;
 
 /* The --est-* and --x509-* options with a value. */
@@ -407,6 +450,55 @@ static int parse_est_opt(sim_est_cfg_t *e, int op, const char *arg)
             return die("bad --x509-handshake (127.0.0.1:PORT or [::1]:PORT): %s", arg);
         break;
     case O_X509_CA: e->hs_ca = arg; break;
+    default: return 2;
+    }
+    return 0;
+}
+
+/* An OSCORE ID: hex, or "" for the empty ID (RFC 8613 §3.3). */
+static int parse_id(const char *s, uint8_t *out, size_t cap, size_t *len)
+{
+    if (!*s) return *len = 0, 0;
+    return parse_hex(s, out, cap, len);
+}
+
+/* The --oscore-* options. */
+static int parse_osc_opt(opts_t *o, int op, const char *arg)
+{
+    sim_osc_cfg_t *k = o->osc;
+    unsigned long v;
+    o->osc_given |= 1u << (op - O_OSC_SID);
+    switch (op) {
+    case O_OSC_SID:
+        if (parse_id(arg, k->sender_id, sizeof(k->sender_id), &k->sender_id_len))
+            return die("bad --oscore-sender-id (0..7 bytes of hex): %s", arg);
+        break;
+    case O_OSC_RID:
+        if (parse_id(arg, k->recipient_id, sizeof(k->recipient_id), &k->recipient_id_len))
+            return die("bad --oscore-recipient-id (0..7 bytes of hex): %s", arg);
+        break;
+    case O_OSC_SECRET:
+        if (parse_hex(arg, k->secret, sizeof(k->secret), &k->secret_len))
+            return die("bad --oscore-secret (1..64 bytes of hex)%s", "");
+        break;
+    case O_OSC_SALT:
+        if (parse_id(arg, k->salt, sizeof(k->salt), &k->salt_len))
+            return die("bad --oscore-salt (0..64 bytes of hex)%s", "");
+        break;
+    case O_OSC_IDCTX:
+        if (parse_id(arg, k->id_ctx, sizeof(k->id_ctx), &k->id_ctx_len))
+            return die("bad --oscore-id-context (0..32 bytes of hex): %s", arg);
+        k->has_id_ctx = true;
+        break;
+    case O_OSC_B2INIT: k->b2_init = true; break;
+    case O_OSC_SSN:
+        if (parse_uint(arg, 1000000000000ul, &v)) return die("bad --oscore-ssn: %s", arg);
+        k->first_ssn = v;
+        break;
+    case O_OSC_NONCE_LOG: o->osc_nonce_log = arg; break;
+    case O_OSC_REPLAY: o->osc_replay = arg; break;
+    case O_OSC_REPLAY_LAST: o->osc_replay_last = arg; break;
+    case O_OSC_SEND_RAW: o->osc_send_raw = arg; break;
     default: return 2;
     }
     return 0;
@@ -553,6 +645,10 @@ static int parse_args(int argc, char **argv, sim_cfg_t *c, opts_t *o)
         case 'v': c->verbose = 1; break;
         case 'h': fputs(usage_text, stdout); exit(0);
         default:
+            if (op >= O_OSC_SID && op <= O_OSC_SEND_RAW) {
+                if (parse_osc_opt(o, op, optarg) != 0) return 2;
+                break;
+            }
             if (op < O_EST_ACCEPT || op > O_X509_CA || parse_est_opt(o->est, op, optarg) != 0) return 2;
             o->est_extra = 1;
             break;
@@ -584,6 +680,13 @@ static int finish_cfg(sim_cfg_t *c, opts_t *o)
     if (o->est_on && c->threads > 1) return die("--est runs one device at a time: no --threads%s", "");
     if (o->est->only && c->count > 1) return die("--est-only runs one device: no --count%s", "");
     if (!o->est->hs_ca) o->est->hs_ca = c->ca;
+    if (o->osc_given) {
+        unsigned need =
+            1u << (O_OSC_SID - O_OSC_SID) | 1u << (O_OSC_RID - O_OSC_SID) | 1u << (O_OSC_SECRET - O_OSC_SID);
+        if (!o->osc_send_raw && (o->osc_given & need) != need)
+            return die("OSCORE needs --oscore-sender-id, --oscore-recipient-id and --oscore-secret%s", "");
+        if (c->count > 1) return die("OSCORE runs one device for now: no --count%s", "");
+    }
     if (c->concurrency > c->count) c->concurrency = c->count;
     if (c->threads > c->concurrency) c->threads = c->concurrency;
     return 0;
@@ -640,6 +743,58 @@ static void print_devices(const sim_cfg_t *c)
     }
 }
 
+/* The OSCORE state of the one device: the context, or for --oscore-send-raw
+ * the saved datagram; the nonce log opened for appending. Returns 0, or 2
+ * after printing why. */
+static int setup_oscore(sim_cfg_t *c, const opts_t *o, sim_osc_t **out)
+{
+    char err[160];
+    sim_osc_t *osc = calloc(1, sizeof(*osc));
+    if (!osc) return fprintf(stderr, "bsd-sim: out of memory\n"), 2;
+    *out = osc;
+    if (o->osc_send_raw) {
+        FILE *f = fopen(o->osc_send_raw, "rb");
+        size_t n = f ? fread(osc->raw, 1, sizeof(osc->raw), f) : 0;
+        int bad = !f || ferror(f) || n == 0 || (n == sizeof(osc->raw) && fgetc(f) != EOF);
+        if (f) fclose(f);
+        if (bad) return fprintf(stderr, "bsd-sim: %s: not a saved datagram\n", o->osc_send_raw), 2;
+        osc->raw_len = n;
+        c->oscore = osc;
+        return 0;
+    }
+    if (sim_osc_init(osc, o->osc, err, sizeof(err)) != 0) return fprintf(stderr, "bsd-sim: %s\n", err), 2;
+    osc->replay_path = o->osc_replay;
+    osc->replay_last_path = o->osc_replay_last;
+    if (o->osc_nonce_log && !(osc->nonce_log = fopen(o->osc_nonce_log, "a")))
+        return fprintf(stderr, "bsd-sim: %s: %s\n", o->osc_nonce_log, strerror(errno)), 2;
+    c->oscore = osc;
+    return 0;
+}
+
+/* One result line; returns 1 when --oscore-send-raw got no answer. */
+static int report_oscore(const sim_cfg_t *c, sim_osc_t *osc)
+{
+    int r = 0;
+    if (osc->raw_len) {
+        if (osc->raw_code)
+            printf("oscore send-raw answer=%u.%02u protected=%s diag=\"%s\"\n", osc->raw_code >> 5,
+                   osc->raw_code & 31u, osc->raw_protected ? "yes" : "no", osc->raw_diag);
+        else
+            printf("oscore send-raw no-answer\n"), r = 1;
+    } else if (!c->quiet) {
+        static const char *const b2[] = {"none", "ctx3", "done"};
+        printf("oscore b2=%s b2_runs=%u requests=%u ssn=%llu id_context=", b2[osc->b2 % 3], osc->b2_runs,
+               osc->n_sent, (unsigned long long)oscore_ctx_seq_next(&osc->ctx));
+        print_hex(osc->ctx.id_ctx, osc->ctx.has_id_ctx ? osc->ctx.id_ctx_len : 0);
+        putchar('\n');
+    }
+    if (osc->nonce_log) fclose(osc->nonce_log);
+    oscore_ctx_wipe(&osc->ctx);
+    oscore_ctx_wipe(&osc->base);
+    free(osc);
+    return r;
+}
+
 static void *thread_main(void *arg)
 {
     sim_loop_t *l = arg;
@@ -651,7 +806,8 @@ int main(int argc, char **argv)
 {
     static sim_cfg_t cfg;
     static sim_est_cfg_t est = {.root = SIM_EST_ROOT_WK, .accept = COAP_CF_PKCS7_CERTS, .szx = -1};
-    opts_t o = {.est = &est};
+    static sim_osc_cfg_t osc_cfg;
+    opts_t o = {.est = &est, .osc = &osc_cfg};
     cfg.minor = 1;
     cfg.pct = COAP_CF_SENML_CBOR;
     cfg.block = SIM_DEFAULT_BLOCK;
@@ -719,6 +875,12 @@ int main(int argc, char **argv)
         return r;
     }
     if (o.est_on) tls.after_finish = sim_est_after_finish, tls.after_arg = &est;
+    sim_osc_t *osc = NULL;
+    if (o.osc_given && (r = setup_oscore(&cfg, &o, &osc)) != 0) {
+        free(osc);
+        sim_tls_free(&tls);
+        return r;
+    }
     sim_report_t rep = {.out = cfg.quiet ? NULL : stdout};
     pthread_mutex_init(&rep.mu, NULL);
     if (o.dump) {
@@ -766,6 +928,7 @@ int main(int argc, char **argv)
             pthread_join(th[i], NULL);
     }
     if (have_cpu && sim_proc_cpu_ticks(cfg.server_pid, &cpu1) != 0) have_cpu = 0;
+    int raw_mode = osc && osc->raw_len, raw_failed = osc ? report_oscore(&cfg, osc) : 0;
     getrusage(RUSAGE_SELF, &ru1);
 
     sim_stats_t all;
@@ -796,5 +959,6 @@ int main(int argc, char **argv)
     sim_tls_free(&tls);
     wolfSSL_Cleanup();
     if (failed) return 2;
+    if (raw_mode) return raw_failed; /* the answer is the result, whatever the outcome */
     return total == cfg.count && good == total && est.failures == 0 ? 0 : 1;
 }
