@@ -170,14 +170,22 @@ static const char *dtls_field(enum creds_kind k, int json, char *out, size_t cap
 
 static void write_record(server_t *srv, server_sess_t *ss, const worker_peer_t *peer, uint64_t now)
 {
-    char rec[14000], addr[64], epq[LOG_QUOTE_SIZE(64)], dk[32];
+    char rec[14000], addr[64], epq[LOG_QUOTE_SIZE(64)], dk[32], ub[160];
     const char *a = peer ? udp_addr_str(peer->addr, addr, sizeof(addr)) : "-";
     log_quote(epq, sizeof(epq), (const uint8_t *)ss->endpoint, strnlen(ss->endpoint, 64));
     log_msg(BSD_LOG_INFO, "bootstrap.session",
-            "endpoint=%s cred=%s%s peer=%s outcome=%s steps=%zu duration_ms=%llu", epq,
+            "endpoint=%s cred=%s%s peer=%s outcome=%s steps=%zu duration_ms=%llu%s", epq,
             creds_kind_name(ss->kind), dtls_field(ss->dtls_kind, 0, dk, sizeof(dk)), a,
-            bs_outcome_name(ss->bs->outcome), ss->bs->nsteps, (unsigned long long)(now - ss->bs_started));
+            bs_outcome_name(ss->bs->outcome), ss->bs->nsteps, (unsigned long long)(now - ss->bs_started),
+            bs_session_unboot_brief(ss->bs, ub, sizeof(ub)));
     metrics_session_done(bs_outcome_name(ss->bs->outcome), now - ss->bs_started);
+    int ub_failed, ub_unknown;
+    unsigned ub_n = bs_session_unboot_removed(ss->bs, &ub_failed, &ub_unknown);
+    if (ub_n)
+        metrics_unboot(ub_failed    ? METRICS_UNBOOT_FAILED
+                       : ub_unknown ? METRICS_UNBOOT_ACL_UNKNOWN
+                                    : METRICS_UNBOOT_DONE,
+                       ub_n);
     if (srv->records_fd < 0 && !srv->spool) return;
     if (bs_session_record_json(ss->bs, rec, sizeof(rec)) < 0)
         snprintf(rec, sizeof(rec), "{\"outcome\":\"%s\"}", bs_outcome_name(ss->bs->outcome));
@@ -208,6 +216,7 @@ static void write_record(server_t *srv, server_sess_t *ss, const worker_peer_t *
 
 static void bs_free(server_sess_t *ss)
 {
+    bs_session_release(ss->bs);
     free(ss->bs);
     free(ss->plan);
     free(ss->rot_json);

@@ -26,6 +26,7 @@
 #include "bsd/db/db_migrate.h"
 #include "bsd/db/db_policy_ops.h"
 #include "bsd/db/db_settings.h"
+#include "bsd/db/db_unboot.h"
 #include "bsd/db/secretbox.h"
 #include "bsd/est/est_ca.h"
 #include "bsd/est/est_csr.h"
@@ -591,6 +592,38 @@ static int on_device(void *arg, const creds_device_t *in, const db_device_t *d)
     return r;
 }
 
+/* ---- unbootstrapping: accounts written earlier and queued removals ---------- */
+
+typedef struct unboot_ctx {
+    bsd_planner_t *planner;
+    size_t devices, pending;
+} unboot_ctx_t;
+
+static int on_unboot(void *arg, const db_unboot_dev_t *d)
+{
+    unboot_ctx_t *u = arg;
+    /* A device that is not loaded (denied, or no credential) is skipped. */
+    if (bsd_planner_set_unboot(u->planner, d->endpoint, d->written, d->nwritten, d->pending, d->npending) ==
+        0) {
+        u->devices++;
+        u->pending += d->npending;
+    }
+    return 0;
+}
+
+static int load_unboot(db_t *db, bsd_planner_t *planner, char *err, size_t errcap)
+{
+    unboot_ctx_t u = {planner, 0, 0};
+    char m[256];
+    if (db_unboot_each(db, on_unboot, &u, m, sizeof(m)) != 0) {
+        snprintf(err, errcap, "%s: unbootstrap state: %s", db_url(db), m);
+        return -1;
+    }
+    if (u.pending)
+        log_msg(BSD_LOG_INFO, "db.unboot.pending", "devices=%zu requests=%zu", u.devices, u.pending);
+    return 0;
+}
+
 /* The fingerprints of revoked EST certificates, refused in handshakes. */
 typedef struct revoked_acc {
     uint8_t (*fp)[32];
@@ -709,6 +742,7 @@ int dbload_gen(const bsd_config_t *cfg, creds_t **creds, bsd_planner_t **planner
         if (r != 0) goto out;
     }
     if (load_revoked(db, *creds, err, errcap) != 0) goto out;
+    if (load_unboot(db, *planner, err, errcap) != 0) goto out;
     if (x.skipped) log_msg(BSD_LOG_INFO, "db.devices.denied", "count=%zu", x.skipped);
     size_t noscore = creds_count_kind(*creds, CREDS_OSCORE);
     if (noscore) log_msg(BSD_LOG_INFO, "db.devices.oscore", "count=%zu", noscore);

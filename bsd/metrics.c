@@ -77,6 +77,14 @@ void metrics_est(int result)
         atomic_fetch_add_explicit(&metrics_est_count[result], 1, memory_order_relaxed);
 }
 
+static atomic_ullong metrics_unboot_count[METRICS_UNBOOT_N];
+
+void metrics_unboot(int result, unsigned accounts)
+{
+    if (result >= 0 && result < METRICS_UNBOOT_N)
+        atomic_fetch_add_explicit(&metrics_unboot_count[result], accounts, memory_order_relaxed);
+}
+
 /* The HELP and TYPE lines of one metric family. */
 static void metrics_head(FILE *f, const char *name, const char *type, const char *help)
 {
@@ -154,6 +162,14 @@ static void metrics_write_sessions(FILE *f)
     for (int i = 0; i < METRICS_EST_N; i++)
         fprintf(f, "bsd_est_enrollments_total{result=\"%s\"} %llu\n", est_names[i],
                 (unsigned long long)atomic_load_explicit(&metrics_est_count[i], memory_order_relaxed));
+    static const char *const ub_names[METRICS_UNBOOT_N] = {"done", "failed", "acl_unknown"};
+    metrics_head(
+        f, "bsd_unbootstrap_accounts_total", "counter",
+        "LwM2M Server accounts removed from devices at bootstrap (docs/UNBOOTSTRAP.md): done, failed "
+        "(planned again next time), acl_unknown (removed without the Access Control object).");
+    for (int i = 0; i < METRICS_UNBOOT_N; i++)
+        fprintf(f, "bsd_unbootstrap_accounts_total{result=\"%s\"} %llu\n", ub_names[i],
+                (unsigned long long)atomic_load_explicit(&metrics_unboot_count[i], memory_order_relaxed));
 }
 
 static void metrics_write_store(const metrics_src_t *src, FILE *f)

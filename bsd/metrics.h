@@ -70,6 +70,13 @@ void metrics_set_generation(uint64_t id, size_t devices);
 enum { METRICS_EST_ISSUED, METRICS_EST_REFUSED, METRICS_EST_UNAVAILABLE, METRICS_EST_N };
 void metrics_est(int result);
 
+/* Unbootstrapping (bs_session.h): server accounts removed from devices by
+ * result — METRICS_UNBOOT_DONE (every planned operation succeeded),
+ * _FAILED (some did not: planned again at the next bootstrap), and
+ * _ACL_UNKNOWN (done without the Access Control object: LwM2M 1.0). */
+enum { METRICS_UNBOOT_DONE, METRICS_UNBOOT_FAILED, METRICS_UNBOOT_ACL_UNKNOWN, METRICS_UNBOOT_N };
+void metrics_unboot(int result, unsigned accounts);
+
 /* metrics_generation returns the id last published, 0 before the first. */
 uint64_t metrics_generation(void);
 

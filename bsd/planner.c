@@ -22,6 +22,8 @@ typedef struct pdev {
     size_t nlabels;
     policy_device_cert_t *certs; /* issued certificates by SSID (der malloc'ed) */
     size_t ncerts;
+    uint16_t *unboot; /* written[nwritten] then pending[npending] (malloc'ed), or NULL */
+    uint8_t nwritten, npending;
 } pdev_t;
 
 struct bsd_planner {
@@ -95,6 +97,7 @@ static void pdev_free(pdev_t *d)
     }
     free(d->labels);
     free(d->serial);
+    free(d->unboot);
     free(d->endpoint);
 }
 
@@ -189,6 +192,26 @@ int bsd_planner_add_cert(bsd_planner_t *p, const char *endpoint, uint16_t ssid, 
     return 0;
 }
 
+int bsd_planner_set_unboot(bsd_planner_t *p, const char *endpoint, const uint16_t *written, size_t nw,
+                           const uint16_t *pending, size_t np)
+{
+    if (!p || p->kind != PLANNER_POLICY || !endpoint || !p->cap) return -1;
+    pdev_t *d = find_slot(p->devs, p->cap, endpoint);
+    if (!d->endpoint) return -1;
+    if (nw > BS_PLAN_MAX_REMOVE) nw = BS_PLAN_MAX_REMOVE;
+    if (np > BS_PLAN_MAX_REMOVE) np = BS_PLAN_MAX_REMOVE;
+    free(d->unboot);
+    d->unboot = NULL;
+    d->nwritten = d->npending = 0;
+    if (!nw && !np) return 0;
+    if (!(d->unboot = malloc((nw + np) * sizeof(*d->unboot)))) return -1;
+    if (nw) memcpy(d->unboot, written, nw * sizeof(*written));
+    if (np) memcpy(d->unboot + nw, pending, np * sizeof(*pending));
+    d->nwritten = (uint8_t)nw;
+    d->npending = (uint8_t)np;
+    return 0;
+}
+
 int bsd_planner_issues_certs(const bsd_planner_t *p)
 {
     for (size_t i = 0; p && p->kind == PLANNER_POLICY && i < p->nps; i++)
@@ -209,6 +232,10 @@ static int select_for(const bsd_planner_t *p, const char *endpoint, policy_devic
             pd->nlabels = d->nlabels;
             pd->certs = d->certs;
             pd->ncerts = d->ncerts;
+            pd->unboot_written = d->unboot;
+            pd->nunboot_written = d->nwritten;
+            pd->unboot_pending = d->unboot ? d->unboot + d->nwritten : NULL;
+            pd->nunboot_pending = d->npending;
         }
     }
     int i = policy_select((const policy_t *const *)p->ps, p->nps, pd, NULL);

@@ -71,6 +71,17 @@ int bsd_planner_add_cert(bsd_planner_t *p, const char *endpoint, uint16_t ssid, 
 int bsd_planner_x509_issue(const bsd_planner_t *p, const char *endpoint, policy_x509_issue_t *out, size_t cap,
                            char *err, size_t errcap);
 
+/*
+ * Gives device |endpoint| (registered with bsd_planner_add_device) the
+ * server accounts (SSIDs) this server wrote to it earlier (|written|; the
+ * policy's current accounts among them are not removed) and the queued
+ * removals (|pending|), at most BS_PLAN_MAX_REMOVE each (copied). Only
+ * during the build of a generation. Returns 0, or -1 when the device is
+ * unknown or the planner does not serve policies.
+ */
+int bsd_planner_set_unboot(bsd_planner_t *p, const char *endpoint, const uint16_t *written, size_t nw,
+                           const uint16_t *pending, size_t np);
+
 /* Whether any active policy has an account with `client_certificate: issue`. */
 int bsd_planner_issues_certs(const bsd_planner_t *p);
 

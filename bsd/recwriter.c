@@ -34,7 +34,7 @@ static const char SQL_INSERT[] =
     "CASE WHEN j ? 'bs_rotation' THEN jsonb_set(j, '{bs_rotation}', (j->'bs_rotation') - 'psk_key' - "
     "'psk_key_mac') "
     "ELSE j END "
-    "FROM (SELECT x::jsonb AS j FROM regexp_split_to_table($1, E'\\n') AS x WHERE x <> '') AS r";
+    "FROM (SELECT x::jsonb AS j FROM regexp_split_to_table($1, E'\\n') AS x WHERE x <> '') AS r RETURNING id";
 /*
  * Bootstrap-credential rotation (migration 0005), for the records of $1
  * that carry "bs_rotation". The credential_version a record names is the
@@ -64,6 +64,41 @@ static const char SQL_ROT_USED[] = SQL_ROT_ROWS
     "INSERT INTO audit (actor, action, object, details) SELECT 'bsd', "
     "'device.bootstrap_credential.rotated', 'device:' || endpoint, jsonb_strip_nulls(jsonb_build_object("
     "'rotation', b->'rotation', 'kind', b->>'kind', 'psk_identity', b->>'psk_identity')) FROM u";
+/*
+ * Unbootstrapping (migration 0011), over the sessions rows $1 (their ids)
+ * just inserted whose outcome is finished or finished-with-errors: the
+ * SSIDs a record's "accounts" lists were written (device_accounts upserted,
+ * last_session its row), those a successful "unboot" ("failed": 0)
+ * "removed", or found "absent" (the device no longer has them), are gone
+ * (rows deleted). Per (device, SSID) the last record of
+ * the batch wins, and within a record a write (after the removal) wins.
+ * Pending requests of that device are then done: "removed" SSIDs applied,
+ * "absent" ones absent (the first session of the batch that did it).
+ * Malformed SSIDs (not an integer 1..65534) are left out.
+ */
+static const char SQL_UNBOOT[] =
+    "WITH s AS (SELECT id, endpoint AS ep, record AS j, started_at + coalesce(duration_ms, 0) * "
+    "interval '1 millisecond' AS at, record->'unboot'->>'failed' = '0' AS ok FROM sessions "
+    "WHERE id = ANY($1::bigint[]) AND outcome IN ('finished', 'finished-with-errors') "
+    "AND endpoint IN (SELECT endpoint FROM devices)), "
+    "v AS (SELECT s.ep, s.id, s.at, s.ok, k.kind, e.x FROM s, LATERAL (VALUES ('accounts', s.j->'accounts'), "
+    "('removed', s.j->'unboot'->'removed'), ('absent', s.j->'unboot'->'absent')) AS k(kind, arr), "
+    "jsonb_array_elements(CASE WHEN jsonb_typeof(k.arr) = 'array' THEN k.arr ELSE '[]' END) AS e(x)), "
+    /* Nested CASE: the only order of evaluation SQL guarantees (no cast of a string). */
+    "ev AS (SELECT ep, id, at, kind, CASE WHEN jsonb_typeof(x) = 'number' AND (kind = 'accounts' OR ok) "
+    "THEN CASE WHEN x::numeric BETWEEN 1 AND 65534 AND x::numeric = trunc(x::numeric) THEN x::numeric::int "
+    "END END AS ssid FROM v), "
+    "last AS (SELECT DISTINCT ON (ep, ssid) ep, ssid, id, at, kind FROM ev WHERE ssid IS NOT NULL "
+    "ORDER BY ep, ssid, id DESC, kind = 'accounts' DESC), "
+    "up AS (INSERT INTO device_accounts (device, ssid, first_written, last_written, last_session) "
+    "SELECT ep, ssid, at, at, id FROM last WHERE kind = 'accounts' ON CONFLICT (device, ssid) DO UPDATE "
+    "SET last_written = EXCLUDED.last_written, last_session = EXCLUDED.last_session), "
+    "del AS (DELETE FROM device_accounts a USING last WHERE last.kind <> 'accounts' AND a.device = last.ep "
+    "AND a.ssid = last.ssid), "
+    "done AS (SELECT DISTINCT ON (ep, ssid) ep, ssid, id, CASE kind WHEN 'removed' THEN 'applied' "
+    "ELSE 'absent' END AS st FROM ev WHERE ssid IS NOT NULL AND kind <> 'accounts' ORDER BY ep, ssid, id) "
+    "UPDATE unboot_requests u SET state = done.st, done_at = now(), session = done.id FROM done "
+    "WHERE u.device = done.ep AND u.ssid = done.ssid AND u.state = 'pending'";
 static const char SQL_PROGRESS[] =
     "INSERT INTO spool_progress (worker, seq, off) VALUES ($1::int, $2::bigint, $3::bigint) "
     "ON CONFLICT (worker) DO UPDATE SET seq = EXCLUDED.seq, off = EXCLUDED.off, updated = now()";
@@ -168,6 +203,24 @@ static int simple(PGconn *c, const char *sql)
 }
 
 /*
+ * A statement behind SAVEPOINT |sp| failed with |res| (cleared here): when
+ * the connection is fine, logs |event| with |ctx| and rolls back to the
+ * savepoint, so the records are stored all the same. Returns -1 only when
+ * the connection failed.
+ */
+static int refused(recwriter_t *r, PGresult *res, const char *sp, const char *event, const char *ctx)
+{
+    char m[256], q[64];
+    snprintf(m, sizeof(m), "%s", PQresultErrorMessage(res));
+    m[strcspn(m, "\n")] = 0;
+    PQclear(res);
+    if (PQstatus(r->conn) != CONNECTION_OK) return -1;
+    log_msg(BSD_LOG_ERROR, event, "%s error=\"%s\"", ctx, m);
+    snprintf(q, sizeof(q), "ROLLBACK TO SAVEPOINT %s", sp);
+    return simple(r->conn, q);
+}
+
+/*
  * Applies the rotations in |text| inside the open transaction, behind a
  * savepoint: a rotation the database refuses (say, the new PSK identity was
  * given to another device meanwhile) is logged and skipped, and the records
@@ -185,17 +238,44 @@ static int rotations(recwriter_t *r, const char *text)
         if (ok && i == 0 && strcmp(PQcmdTuples(res), "0") != 0)
             log_msg(BSD_LOG_INFO, "records.rotation.completed", "devices=%s", PQcmdTuples(res));
         if (!ok) {
-            char m[256];
-            snprintf(m, sizeof(m), "%s", PQresultErrorMessage(res));
-            m[strcspn(m, "\n")] = 0;
-            PQclear(res);
-            if (PQstatus(r->conn) != CONNECTION_OK) return -1;
-            log_msg(BSD_LOG_ERROR, "records.rotation.refused", "state=%s error=\"%s\"", states[i], m);
-            return simple(r->conn, "ROLLBACK TO SAVEPOINT rotation");
+            char ctx[32];
+            snprintf(ctx, sizeof(ctx), "state=%s", states[i]);
+            return refused(r, res, "rotation", "records.rotation.refused", ctx);
         }
         PQclear(res);
     }
     return simple(r->conn, "RELEASE SAVEPOINT rotation");
+}
+
+/*
+ * The written and removed accounts of the sessions rows just inserted
+ * (|ins|: the INSERT's result, one id per row), behind a savepoint like
+ * the rotations. Returns -1 only when the connection failed.
+ */
+static int accounts(recwriter_t *r, const PGresult *ins)
+{
+    int n = PQntuples(ins);
+    if (n == 0) return 0;
+    size_t cap = (size_t)n * 21 + 3, len = 0;
+    char *ids = malloc(cap);
+    if (ids == NULL) return -1;
+    ids[len++] = '{';
+    for (int i = 0; i < n; i++)
+        len += (size_t)snprintf(ids + len, cap - len, "%s%s", i ? "," : "", PQgetvalue(ins, i, 0));
+    snprintf(ids + len, cap - len, "}");
+    int rc = -1;
+    if (simple(r->conn, "SAVEPOINT unboot") == 0) {
+        const char *p[1] = {ids};
+        PGresult *res = PQexecParams(r->conn, SQL_UNBOOT, 1, NULL, p, NULL, NULL, 0);
+        if (exec_ok(res)) {
+            PQclear(res);
+            rc = simple(r->conn, "RELEASE SAVEPOINT unboot");
+        } else {
+            rc = refused(r, res, "unboot", "records.unboot.refused", "rows=batch");
+        }
+    }
+    free(ids);
+    return rc;
 }
 
 /*
@@ -216,6 +296,7 @@ static int store(recwriter_t *r, unsigned w, const char *text, const spool_pos_t
     int ok = exec_ok(res);
     const char *state = ok ? NULL : PQresultErrorField(res, PG_DIAG_SQLSTATE);
     int data_error = state && strncmp(state, "22", 2) == 0; /* data exception: a bad line */
+    if (ok && (strstr(text, "\"accounts\"") || strstr(text, "\"unboot\""))) ok = accounts(r, res) == 0;
     PQclear(res);
     if (ok && strstr(text, "\"bs_rotation\"")) ok = rotations(r, text) == 0;
     if (ok) {

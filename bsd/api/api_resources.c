@@ -14,8 +14,18 @@ extern const api_route_t api_policies_routes[];    /* api_policies.c */
 extern const api_route_t api_plan_routes[];        /* api_plan.c */
 extern const api_route_t api_credentials_routes[]; /* api_credentials.c */
 extern const api_route_t api_certs_routes[];       /* api_certs.c */
+extern const api_route_t api_unboot_routes[];      /* api_unboot.c */
 
 const api_route_t *const api_route_tables[] = {
-    api_system_routes,   api_sessions_routes, api_tokens_routes,      api_devices_routes, api_deny_routes,
-    api_policies_routes, api_plan_routes,     api_credentials_routes, api_certs_routes,   NULL,
+    api_system_routes,
+    api_sessions_routes,
+    api_tokens_routes,
+    api_devices_routes,
+    api_deny_routes,
+    api_policies_routes,
+    api_plan_routes,
+    api_credentials_routes,
+    api_certs_routes,
+    api_unboot_routes,
+    NULL,
 };

@@ -12,9 +12,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bsd/coap/coap_msg.h"
 #include "bsd/db/db_certs_boot.h"
 #include "bsd/db/db_devices.h"
 #include "bsd/db/db_settings.h"
+#include "bsd/db/db_unboot.h"
+#include "bsd/lwm2m/lwm2m_objects.h"
+#include "bsd/lwm2m/senml_json.h"
 
 /* ---- the active policies ------------------------------------------------------ */
 
@@ -308,6 +312,161 @@ char *db_policy_last_discover(db_t *db, const char *endpoint, int *pct)
     return d;
 }
 
+/* ---- the Access Control object of a dry run ---------------------------------------------- */
+
+#define ACL_JSON_MAX (1u << 20)
+
+static int id_of(json_t *v, unsigned max, unsigned *out)
+{
+    if (!json_is_integer(v) || json_integer_value(v) < 0 || json_integer_value(v) > (json_int_t)max)
+        return -1;
+    *out = (unsigned)json_integer_value(v);
+    return 0;
+}
+
+static int acl_one(json_t *o, unboot_acl_t *a, char *err, size_t errcap, size_t i)
+{
+    static const char *const keys[] = {"iid", "obj", "inst", "owner", "acl"};
+    unsigned v[4];
+    const char *k;
+    json_t *val;
+    memset(a, 0, sizeof(*a));
+    if (!json_is_object(o)) goto bad;
+    json_object_foreach(o, k, val)
+    {
+        int known = 0;
+        for (size_t n = 0; n < 5; n++)
+            known |= strcmp(k, keys[n]) == 0;
+        if (!known) goto bad;
+    }
+    for (size_t n = 0; n < 4; n++)
+        if (id_of(json_object_get(o, keys[n]), n == 0 ? LWM2M_MAX_ID : 65535, &v[n]) != 0) goto bad;
+    a->iid = (uint16_t)v[0];
+    a->obj = (uint16_t)v[1];
+    a->inst = (uint16_t)v[2];
+    a->owner = (uint16_t)v[3];
+    json_t *acl = json_object_get(o, "acl");
+    if (!json_is_object(acl) || json_object_size(acl) > UNBOOT_MAX_ENTRIES) goto bad;
+    json_object_foreach(acl, k, val)
+    {
+        char *end;
+        unsigned long ssid = strtoul(k, &end, 10);
+        unsigned rights;
+        if (k[0] < '0' || k[0] > '9' || strlen(k) > 5 || *end || ssid > LWM2M_MAX_ID ||
+            id_of(val, 255, &rights) != 0)
+            goto bad;
+        unsigned at = a->nent;
+        while (at > 0 && a->ent[at - 1].ssid > ssid) {
+            a->ent[at] = a->ent[at - 1];
+            at--;
+        }
+        if (at > 0 && a->ent[at - 1].ssid == ssid) goto bad;
+        a->ent[at] = (unboot_entry_t){(uint16_t)ssid, (uint16_t)rights};
+        a->nent++;
+    }
+    return 0;
+bad:
+    snprintf(
+        err, errcap,
+        "access control instance %zu: expected {\"iid\": 0..65534, \"obj\", \"inst\", \"owner\": 0..65535, "
+        "\"acl\": {\"SSID\" (0..65534): 0..255, ...} with at most %d entries}",
+        i, UNBOOT_MAX_ENTRIES);
+    return -1;
+}
+
+int db_policy_acl_parse(const char *json, unboot_acl_t *out, size_t cap, char *err, size_t errcap)
+{
+    size_t len = strnlen(json, ACL_JSON_MAX + 1);
+    if (len > ACL_JSON_MAX) {
+        snprintf(err, errcap, "access control table over %u bytes", ACL_JSON_MAX);
+        return -1;
+    }
+    json_error_t je;
+    json_t *root = json_loadb(json, len, JSON_REJECT_DUPLICATES, &je);
+    if (!root) {
+        snprintf(err, errcap, "access control table: line %d column %d: %s", je.line, je.column, je.text);
+        return -1;
+    }
+    int n = -1;
+    if (!json_is_array(root) || json_array_size(root) > cap) {
+        snprintf(err, errcap, "access control table: expected an array of at most %zu instances", cap);
+    } else {
+        n = 0;
+        for (size_t i = 0; i < json_array_size(root) && n >= 0; i++) {
+            if (acl_one(json_array_get(root, i), &out[i], err, errcap, i) != 0) n = -1;
+            for (size_t k = 0; n >= 0 && k < i; k++)
+                if (out[k].iid == out[i].iid) {
+                    snprintf(err, errcap, "access control table: instance %u twice", (unsigned)out[i].iid);
+                    n = -1;
+                }
+            if (n >= 0) n++;
+        }
+    }
+    json_decref(root);
+    return n;
+}
+
+char *db_policy_acl_senml(const unboot_acl_t *acl, size_t n)
+{
+    size_t cap = n * (3 + UNBOOT_MAX_ENTRIES) + 1, total = 0;
+    lwm2m_record_t *recs = malloc(cap * sizeof(*recs));
+    size_t outcap = 64 + cap * 96;
+    char *out = malloc(outcap);
+    int ok = recs && out;
+    for (size_t i = 0; ok && i < n; i++) {
+        int r = unboot_acl_records(&acl[i], recs + total, cap - total);
+        ok = r >= 0;
+        if (ok) total += (size_t)r;
+    }
+    if (ok) ok = lwm2m_records_sort(recs, total) == 0;
+    lwm2m_path_t base = lwm2m_path(1, LWM2M_OBJ_ACL, 0, 0, 0);
+    int w = ok ? senml_json_encode(&base, recs, total, out, outcap - 1) : -1;
+    free(recs);
+    if (w < 0) {
+        free(out);
+        return NULL;
+    }
+    out[w] = 0;
+    return out;
+}
+
+/* The newest Access Control table a session of |endpoint| recorded: the
+ * result of its unbootstrap when that fully succeeded, else what it read. */
+static char *last_acl(db_t *db, const char *endpoint)
+{
+    const char *p[1] = {endpoint};
+    PGresult *res =
+        PQexecParams(db_pg(db),
+                     "SELECT CASE WHEN (record->'unboot'->>'failed')::int = 0 AND record->'unboot' ? "
+                     "'after' THEN record->'unboot'->'after' ELSE record->'unboot'->'acl_state' END::text"
+                     " FROM sessions WHERE endpoint = $1 AND record->'unboot' ? 'acl_state'"
+                     " ORDER BY id DESC LIMIT 1",
+                     1, NULL, p, NULL, NULL, 0);
+    char *d = NULL;
+    if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1 && !PQgetisnull(res, 0, 0))
+        d = strdup(PQgetvalue(res, 0, 0));
+    PQclear(res);
+    return d;
+}
+
+/* The Read /2 answer of a dry run's client (SenML JSON), or NULL (unknown). */
+static char *dry_acl(db_t *db, const db_policy_prep_t *x, db_policy_run_t *out, char *err, size_t errcap,
+                     int *bad)
+{
+    char *json = x->acl_json ? NULL : last_acl(db, x->d->endpoint);
+    const char *src = x->acl_json ? x->acl_json : json;
+    out->acl_source = x->acl_json ? "given" : json ? "last-session" : "unknown";
+    if (!src) return NULL;
+    unboot_acl_t *acl = malloc(UNBOOT_MAX_ACL * sizeof(*acl));
+    int n = acl ? db_policy_acl_parse(src, acl, UNBOOT_MAX_ACL, err, errcap) : -1;
+    char *senml = n >= 0 ? db_policy_acl_senml(acl, (size_t)n) : NULL;
+    if (n < 0 && x->acl_json) *bad = 1; /* a recorded one that does not parse is just unknown */
+    if (!senml) out->acl_source = "unknown";
+    free(acl);
+    free(json);
+    return senml;
+}
+
 int db_policy_dry_run(db_t *db, db_policy_prep_t *x, const char *discover, int pct, bool reveal,
                       db_policy_run_t *out, char *err, size_t errcap)
 {
@@ -331,8 +490,29 @@ int db_policy_dry_run(db_t *db, db_policy_prep_t *x, const char *discover, int p
     x->pd.certs = bc.certs;
     x->pd.ncerts = bc.n;
     x->ctx.flags |= POLICY_CTX_CERT_PLACEHOLDER;
+    /* Unbootstrapping: the accounts written earlier, the queued removals
+     * and the caller's extra ones; the client's Access Control object. */
+    db_unboot_dev_t ud;
+    uint16_t pending[DB_UNBOOT_MAX + 16];
+    size_t npending = 0;
+    int bad_acl = 0;
+    char *acl = NULL;
+    if (r == 0 && (r = db_unboot_device(db, x->d->endpoint, &ud, err, errcap)) == 0) {
+        memcpy(pending, ud.pending, ud.npending * sizeof(pending[0]));
+        npending = ud.npending;
+        for (size_t i = 0; i < x->nunboot_extra && i < 16; i++)
+            pending[npending++] = x->unboot_extra[i];
+        x->pd.unboot_written = ud.written;
+        x->pd.nunboot_written = ud.nwritten;
+        x->pd.unboot_pending = pending;
+        x->pd.nunboot_pending = npending;
+        acl = dry_acl(db, x, out, err, errcap, &bad_acl);
+        if (bad_acl) r = -EINVAL;
+    }
     bs_plan_t *plan = r == 0 ? malloc(sizeof(*plan)) : NULL;
-    if (r != 0) {
+    if (bad_acl) {
+        /* |err| says what is wrong with the given table. */
+    } else if (r != 0) {
         char msg[POLICY_ERR_MAX];
         snprintf(msg, sizeof(msg), "%s", err);
         snprintf(err, errcap, "policy %s for %s: %s", policy_name(x->p), x->d->endpoint, msg);
@@ -345,7 +525,10 @@ int db_policy_dry_run(db_t *db, db_policy_prep_t *x, const char *discover, int p
         snprintf(err, errcap, "policy %s for %s: %s", policy_name(x->p), x->d->endpoint, msg);
         r = -EINVAL;
     } else {
-        policy_client_t cl = {.discover = discover, .pct = (uint16_t)(pct ? pct : DB_POLICY_PCT_FRESH)};
+        policy_client_t cl = {.discover = discover,
+                              .pct = (uint16_t)(pct ? pct : DB_POLICY_PCT_FRESH),
+                              .read = acl,
+                              .read_format = COAP_CF_SENML_JSON};
         out->json = policy_dry_run_alloc(plan, &cl, reveal);
         if (!out->json) {
             snprintf(err, errcap, "dry run failed");
@@ -356,7 +539,10 @@ int db_policy_dry_run(db_t *db, db_policy_prep_t *x, const char *discover, int p
     free(plan);
     x->pd.certs = NULL;
     x->pd.ncerts = 0;
+    x->pd.unboot_written = x->pd.unboot_pending = NULL;
+    x->pd.nunboot_written = x->pd.nunboot_pending = 0;
     db_certs_boot_dev_free(&bc);
+    free(acl);
     free(last);
     return r;
 }

@@ -33,6 +33,7 @@
 #include "bsd/db/db_device.h"
 #include "bsd/db/db_policies.h"
 #include "bsd/db/secretbox.h"
+#include "bsd/lwm2m/unboot.h"
 #include "bsd/policy/policy.h"
 
 #define DB_POLICY_ACTIVE_MAX 256 /* active policies considered at once */
@@ -126,6 +127,11 @@ typedef struct db_policy_prep {
     db_policy_active_t *a;                       /* the active policies, when selected from */
     const policy_t *p;                           /* the policy that applies */
     policy_ctx_t ctx;                            /* version and derivation key (SECRET) */
+    uint16_t unboot_extra[16]; /* SSIDs to treat as pending removals besides the stored ones */
+    size_t nunboot_extra;
+    /* The client's Access Control object for a dry run, in the records'
+     * "acl_state" shape (db_policy_acl_parse); NULL: the last recorded. */
+    const char *acl_json;
 } db_policy_prep_t;
 
 /*
@@ -180,7 +186,29 @@ typedef struct db_policy_run {
     char *json;              /* policy_dry_run's JSON (malloc'ed; may hold secrets with reveal) */
     db_policy_state_t state; /* the client state used */
     bool rotation_due;       /* the plan writes a new bootstrap credential */
+    /* Where the client's Access Control object came from, for a plan that
+     * unbootstraps: "given", "last-session" (the table a session read, or
+     * its unbootstrap's result), or "unknown" (Read /2 is answered 4.04 and
+     * the plan shows the accounts' Deletes only). */
+    const char *acl_source;
 } db_policy_run_t;
+
+/*
+ * db_policy_acl_parse reads an Access Control table in the shape session
+ * records carry ("acl_state", and an unbootstrap's "after"):
+ *   [{"iid":5,"obj":3303,"inst":0,"owner":2,"acl":{"0":1,"2":3}}, ...]
+ * into |out| (|cap| instances; entries sorted by SSID). IDs are 0..65535,
+ * rights 0..255, at most UNBOOT_MAX_ENTRIES entries; input over 1 MiB,
+ * other keys or types are refused with a message in |err|.
+ * Returns the count, or -1.
+ */
+int db_policy_acl_parse(const char *json, unboot_acl_t *out, size_t cap, char *err, size_t errcap);
+
+/*
+ * db_policy_acl_senml writes |n| Access Control instances as the SenML
+ * JSON answer to a Read of /2 (malloc'ed, NUL-terminated), or NULL.
+ */
+char *db_policy_acl_senml(const unboot_acl_t *acl, size_t n);
 
 /*
  * db_policy_dry_run compiles the policy of |x| for its device and plays it

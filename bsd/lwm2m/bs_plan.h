@@ -25,6 +25,7 @@
 #define BS_PLAN_MAX_BYTES 16384 /* string/opaque value bytes per plan (certificates, keys) */
 #define BS_PLAN_MAX_SLOTS 16    /* placement slots */
 #define BS_PLAN_NAME_MAX  64
+#define BS_PLAN_MAX_REMOVE 16   /* SSIDs an unbootstrap step may remove (= UNBOOT_MAX_REMOVE) */
 
 /* An instance ID that the engine chooses: BS_INST_SLOT(n) for slot n. */
 #define BS_INST_SLOT_BASE  0xff00u
@@ -77,6 +78,17 @@ typedef struct bs_plan {
     /* 1 for a record whose value is a secret (PSK key, private key, OSCORE
      * Master Secret): dry runs and records print it redacted. */
     uint8_t rec_secret[BS_PLAN_MAX_RECS];
+    /* Unbootstrapping (unboot.h), with |unboot| set: right after the
+     * Discover step the engine removes the accounts of |unboot_remove| the
+     * client still has (accounts this server wrote earlier that the plan no
+     * longer writes, and queued removals) and, with |unboot_exclusive|,
+     * every other account the plan does not write: Read /2 when needed,
+     * then the planned Deletes and Access Control Writes. Nothing is sent
+     * when there is nothing to remove; the plan's own SSIDs never are. */
+    uint8_t unboot;
+    uint8_t unboot_exclusive;
+    uint8_t nunboot_remove;
+    uint16_t unboot_remove[BS_PLAN_MAX_REMOVE];
 } bs_plan_t;
 
 #endif

@@ -9,6 +9,7 @@
 #include "bsd/lwm2m/bs_session.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "bsd/lwm2m/linkfmt.h"
@@ -16,10 +17,37 @@
 #include "bsd/lwm2m/senml_cbor.h"
 #include "bsd/lwm2m/senml_json.h"
 #include "bsd/lwm2m/tlv.h"
+#include "bsd/lwm2m/unboot.h"
 
 /* Room kept for header, token and options ahead of a payload. */
 #define REQ_HEADROOM 64
 #define UNASSIGNED   0xffffu
+#define NO_CF        0xffffu
+
+#define UB_RECS      (3 + UNBOOT_MAX_ENTRIES) /* records of one ACL instance write */
+#define UB_READ_RECS (BS_BUF_MAX / 2)         /* records a Read /2 answer can hold (>= 2 bytes each) */
+
+/*
+ * An unbootstrap in progress (bs_plan_t.unboot): the client's state as
+ * Discover and Read /2 showed it, the planner's result, and the step being
+ * played. Allocated only when the client has an account to remove.
+ */
+typedef struct bs_unboot {
+    unboot_state_t st;
+    unboot_result_t res;
+    uint16_t req[BS_PLAN_MAX_REMOVE]; /* SSIDs asked for (present on the client or not) */
+    size_t nreq;
+    uint8_t reading;   /* the current step is Read /2 */
+    uint8_t read_code; /* its answer; 0 none */
+    uint8_t planned;   /* unboot_plan ran */
+    uint8_t bounds;    /* the state was over the planner's bounds: nothing done */
+    size_t next;       /* next of res.ops */
+    unsigned ok;       /* ops that succeeded */
+    bs_op_t op;        /* the current step */
+    lwm2m_record_t recs[UB_RECS];
+    bs_step_t steps[UNBOOT_MAX_OPS + 1];
+    size_t nsteps;
+} bs_unboot_t;
 
 static uint32_t rnd_next(bs_session_t *s)
 {
@@ -64,6 +92,23 @@ static void finish(bs_session_t *s, bs_outcome_t o, const char *reason)
     s->in_flight = 0;
     s->send_now = 0;
     coap_xmit_cancel(&s->xmit);
+}
+
+/* The operation being played: the plan's, or one the unbootstrap planned. */
+static const bs_op_t *cur_op(const bs_session_t *s)
+{
+    return s->ub_active ? &s->ub->op : &s->plan->ops[s->op];
+}
+
+/* The records |op|'s first_rec/nrecs index into, and how many there are. */
+static const lwm2m_record_t *op_recs(const bs_session_t *s, const bs_op_t *op, size_t *total)
+{
+    if (s->ub && op == &s->ub->op) {
+        *total = UB_RECS;
+        return s->ub->recs;
+    }
+    *total = s->plan->nrecs;
+    return s->plan->recs;
 }
 
 /* ---- placement ------------------------------------------------------------ */
@@ -305,11 +350,12 @@ static int encode_records(bs_session_t *s, const bs_op_t *op, const lwm2m_path_t
                           uint32_t count)
 {
     lwm2m_record_t recs[BS_PLAN_MAX_RECS];
-    const bs_plan_t *pl = s->plan;
-    if (first + count > op->nrecs || op->first_rec + op->nrecs > pl->nrecs || count > BS_PLAN_MAX_RECS)
+    size_t total;
+    const lwm2m_record_t *base = op_recs(s, op, &total);
+    if (first + count > op->nrecs || op->first_rec + op->nrecs > total || count > BS_PLAN_MAX_RECS)
         return LWM2M_ERR_LIMIT;
     for (uint32_t i = 0; i < count; i++) {
-        recs[i] = pl->recs[op->first_rec + first + i];
+        recs[i] = base[op->first_rec + first + i];
         if (recs[i].path.depth >= 2 && path->depth >= 2) recs[i].path.inst = path->inst;
         retype(s, &recs[i]);
     }
@@ -332,8 +378,14 @@ static int encode_payload(bs_session_t *s, const bs_op_t *op, const lwm2m_path_t
 static void record_step(bs_session_t *s, const bs_op_t *op, const lwm2m_path_t *path, uint8_t code,
                         int skipped, uint64_t now)
 {
-    if (s->nsteps >= BS_PLAN_MAX_OPS) return;
-    bs_step_t *st = &s->steps[s->nsteps++];
+    bs_step_t *st;
+    if (s->ub_active) {
+        if (s->ub->nsteps >= sizeof(s->ub->steps) / sizeof(s->ub->steps[0])) return;
+        st = &s->ub->steps[s->ub->nsteps++];
+    } else {
+        if (s->nsteps >= BS_PLAN_MAX_OPS) return;
+        st = &s->steps[s->nsteps++];
+    }
     st->kind = (uint8_t)op->kind;
     st->path = *path;
     st->format = op->kind == BS_OP_WRITE || op->kind == BS_OP_READ ? s->format
@@ -345,12 +397,243 @@ static void record_step(bs_session_t *s, const bs_op_t *op, const lwm2m_path_t *
     st->ms = skipped ? 0 : (uint32_t)(now - s->step_started);
 }
 
+/* ---- unbootstrapping (bs_plan_t.unboot) ---------------------------------- */
+
+static int ssid_in(const uint16_t *set, size_t n, uint16_t v)
+{
+    for (size_t i = 0; i < n; i++)
+        if (set[i] == v) return 1;
+    return 0;
+}
+
+static void ssid_add(uint16_t *set, uint8_t *n, size_t cap, uint16_t v)
+{
+    if (*n < cap && !ssid_in(set, *n, v)) set[(*n)++] = v;
+}
+
+/* The SSIDs the plan writes accounts for (/0/x/10, /1/x/0), into |out|. */
+static uint8_t plan_ssids(const bs_plan_t *pl, uint16_t *out, size_t cap)
+{
+    uint8_t n = 0;
+    for (size_t i = 0; i < pl->nops; i++) {
+        const bs_op_t *op = &pl->ops[i];
+        if (op->kind != BS_OP_WRITE || (op->path.obj != 0 && op->path.obj != 1)) continue;
+        for (uint32_t k = 0; k < op->nrecs && op->first_rec + k < pl->nrecs; k++) {
+            const lwm2m_record_t *r = &pl->recs[op->first_rec + k];
+            if (r->path.depth == 3 && r->path.res == (r->path.obj == 0 ? 10 : 0) &&
+                r->v.type == LWM2M_T_INTEGER && r->v.i >= 1 && r->v.i <= LWM2M_MAX_ID)
+                ssid_add(out, &n, cap, (uint16_t)r->v.i);
+        }
+    }
+    return n;
+}
+
+/* The SSID a plan write of an account gives it (/0/x/10 or /1/x/0), 0 if none. */
+static uint16_t write_ssid(const bs_session_t *s, const bs_op_t *op, const lwm2m_path_t *path)
+{
+    const bs_plan_t *pl = s->plan;
+    if (path->depth != 2 || (path->obj != 0 && path->obj != 1)) return 0;
+    for (uint32_t k = 0; k < op->nrecs && op->first_rec + k < pl->nrecs; k++) {
+        const lwm2m_record_t *r = &pl->recs[op->first_rec + k];
+        if (r->path.depth == 3 && r->path.res == (path->obj == 0 ? 10 : 0) && r->v.type == LWM2M_T_INTEGER &&
+            r->v.i >= 1 && r->v.i <= LWM2M_MAX_ID)
+            return (uint16_t)r->v.i;
+    }
+    return 0;
+}
+
+static int discover_has_ssid(const bs_session_t *s, uint16_t ssid)
+{
+    for (int o = 0; o < 2; o++)
+        if (ssid_in(s->seen_ssid[o], s->nseen[o], ssid)) return 1;
+    return 0;
+}
+
+/* The object instances the Discover answer listed, into the state. */
+static void unboot_insts(const bs_session_t *s, unboot_state_t *st)
+{
+    if (!s->discover_len) return;
+    linkfmt_entry_t ents[LINKFMT_MAX_ENTRIES];
+    linkfmt_doc_t doc;
+    if (linkfmt_parse(s->discover, s->discover_len, &doc, ents, LINKFMT_MAX_ENTRIES) < 0) return;
+    if (doc.count >= LINKFMT_MAX_ENTRIES) return; /* maybe cut: do not trust it for "missing" */
+    for (size_t i = 0; i < doc.count && st->ninsts < UNBOOT_MAX_INSTS; i++)
+        if (doc.entries[i].path.depth == 2) st->insts[st->ninsts++] = doc.entries[i].path;
+    st->have_insts = 1;
+}
+
+static int unboot_lists_acl(const unboot_state_t *st)
+{
+    for (size_t i = 0; i < st->ninsts; i++)
+        if (st->insts[i].obj == LWM2M_OBJ_ACL) return 1;
+    return 0;
+}
+
+/* Loads the next planned operation as the current step; 0 when none is left. */
+static int unboot_load(bs_session_t *s)
+{
+    bs_unboot_t *ub = s->ub;
+    while (ub->next < ub->res.nops) {
+        const unboot_op_t *o = &ub->res.ops[ub->next++];
+        memset(&ub->op, 0, sizeof(ub->op));
+        ub->op.path = o->path;
+        if (o->kind == UNBOOT_OP_WRITE_ACL) {
+            int n = o->acl < ub->res.nafter ? unboot_acl_records(&ub->res.after[o->acl], ub->recs, UB_RECS)
+                                            : LWM2M_ERR_NOSPACE;
+            if (n < 0) continue; /* cannot happen: counted as not done */
+            ub->op.kind = BS_OP_WRITE;
+            ub->op.nrecs = (uint32_t)n;
+        } else {
+            ub->op.kind = BS_OP_DELETE;
+        }
+        s->ub_active = 1;
+        return 1;
+    }
+    s->ub_active = 0;
+    return 0;
+}
+
+static int unboot_run(bs_session_t *s)
+{
+    bs_unboot_t *ub = s->ub;
+    ub->planned = 1;
+    if (unboot_plan(&ub->st, ub->req, ub->nreq, &ub->res) != 0) {
+        ub->bounds = 1;
+        s->ub_note = "client state beyond the planner's bounds";
+    }
+    ub->next = 0;
+    return unboot_load(s);
+}
+
+/*
+ * Discover has ended: works out what to remove from its answer
+ * and starts (Read /2, or the planned operations). Returns 1 when a step
+ * of the unbootstrap is current, 0 when there is nothing to do.
+ */
+static int unboot_begin(bs_session_t *s)
+{
+    const bs_plan_t *pl = s->plan;
+    uint16_t mine[2 * BS_PLAN_MAX_REMOVE], cand[BS_PLAN_MAX_REMOVE];
+    uint8_t nmine = plan_ssids(pl, mine, 2 * BS_PLAN_MAX_REMOVE), nc = 0, npresent = 0;
+    s->ub_ran = 1;
+    if (s->stopping) {
+        s->ub_note = "skipped (on_error: stop)";
+        return 0;
+    }
+    for (size_t i = 0; i < pl->nunboot_remove && i < BS_PLAN_MAX_REMOVE; i++) {
+        uint16_t v = pl->unboot_remove[i];
+        if (v < 1 || v > LWM2M_MAX_ID) continue;
+        if (ssid_in(mine, nmine, v))
+            ssid_add(s->ub_kept, &s->nub_kept, BS_PLAN_MAX_REMOVE, v);
+        else
+            ssid_add(cand, &nc, BS_PLAN_MAX_REMOVE, v);
+    }
+    if (!s->placement) {
+        if (nc || pl->unboot_exclusive) s->ub_note = "no discover answer";
+        return 0;
+    }
+    if (pl->unboot_exclusive)
+        for (int o = 0; o < 2; o++)
+            for (unsigned i = 0; i < s->nseen[o]; i++) {
+                uint16_t v = s->seen_ssid[o][i];
+                if (v >= 1 && v <= LWM2M_MAX_ID && !ssid_in(mine, nmine, v))
+                    ssid_add(cand, &nc, BS_PLAN_MAX_REMOVE, v);
+            }
+    for (uint8_t i = 0; i < nc; i++)
+        if (discover_has_ssid(s, cand[i]))
+            npresent++;
+        else
+            ssid_add(s->ub_absent, &s->nub_absent, BS_PLAN_MAX_REMOVE, cand[i]);
+    if (!npresent) return 0;
+    s->nub_absent = 0; /* the planner reports them */
+    bs_unboot_t *ub = calloc(1, sizeof(*ub));
+    if (!ub) {
+        s->ub_note = "out of memory";
+        return 0;
+    }
+    s->ub = ub;
+    memcpy(ub->req, cand, nc * sizeof(cand[0]));
+    ub->nreq = nc;
+    unboot_state_t *st = &ub->st;
+    for (unsigned i = 0; i < s->nseen[0] && st->nsec < UNBOOT_MAX_ACCOUNTS; i++)
+        st->sec[st->nsec++] = (unboot_account_t){s->seen[0][i], s->seen_ssid[0][i]};
+    for (unsigned i = 0; i < s->nseen[1] && st->nsrv < UNBOOT_MAX_ACCOUNTS; i++)
+        st->srv[st->nsrv++] = (unboot_account_t){s->seen[1][i], s->seen_ssid[1][i]};
+    unboot_insts(s, st);
+    if (s->lwm2m_10) return unboot_run(s); /* no Bootstrap-Read: accounts only */
+    if (st->have_insts && !unboot_lists_acl(st)) {
+        st->acl_known = 1; /* no Access Control instance at all */
+        return unboot_run(s);
+    }
+    memset(&ub->op, 0, sizeof(ub->op));
+    ub->op.kind = BS_OP_READ;
+    ub->op.path = lwm2m_path(1, LWM2M_OBJ_ACL, 0, 0, 0);
+    ub->reading = 1;
+    s->ub_active = 1;
+    return 1;
+}
+
+/* The answer to Read /2: the Access Control instances, in any format. */
+static void on_acl_read(bs_session_t *s, uint8_t code, const uint8_t *body, size_t blen)
+{
+    bs_unboot_t *ub = s->ub;
+    ub->reading = 0;
+    ub->read_code = code;
+    if (code != COAP_CONTENT) return; /* acl_known stays 0: accounts only */
+    lwm2m_record_t *recs = malloc(UB_READ_RECS * sizeof(*recs));
+    uint8_t *scratch = NULL;
+    if (!recs) return;
+    lwm2m_path_t base = lwm2m_path(1, LWM2M_OBJ_ACL, 0, 0, 0);
+    size_t n = 0;
+    int r = LWM2M_ERR_FORMAT;
+    uint16_t cf = s->last_cf != NO_CF ? s->last_cf : s->format;
+    switch (cf) {
+    case COAP_CF_LWM2M_TLV: r = tlv_decode(&base, body, blen, recs, UB_READ_RECS, &n); break;
+    case COAP_CF_SENML_CBOR: r = senml_cbor_decode(&base, body, blen, recs, UB_READ_RECS, &n); break;
+    case COAP_CF_SENML_JSON:
+        if ((scratch = malloc(blen + 1)) != NULL) {
+            r = senml_json_decode(&base, body, blen, recs, UB_READ_RECS, scratch, blen + 1);
+            if (r >= 0) n = (size_t)r;
+        }
+        break;
+    default: break;
+    }
+    if (r >= 0 && unboot_acl_from_records(&ub->st, recs, n) < 0) ub->st.acl_known = 0;
+    if (r < 0) s->ub_note = "access control answer unreadable";
+    free(scratch);
+    free(recs);
+}
+
+/* Moves past the current step: the next planned unbootstrap operation, or
+ * the plan's next op (the unbootstrap runs between two ops of the plan). */
+static void advance(bs_session_t *s)
+{
+    if (s->ub_active) {
+        (void)(!s->ub->planned ? unboot_run(s) : unboot_load(s));
+        return;
+    }
+    s->op++;
+}
+
+void bs_session_release(bs_session_t *s)
+{
+    if (!s) return;
+    free(s->ub);
+    s->ub = NULL;
+    s->ub_active = 0;
+}
+
 /* Prepares the step at s->op (skipping what must be skipped). */
 static void prepare_step(bs_session_t *s, uint64_t now)
 {
     const bs_plan_t *pl = s->plan;
     while (s->op < pl->nops) {
-        const bs_op_t *op = &pl->ops[s->op];
+        if (s->ub_due) {
+            /* Right after Discover: unbootstrapping, when there is anything to remove. */
+            s->ub_due = 0;
+            if (!unboot_begin(s)) continue;
+        }
+        const bs_op_t *op = cur_op(s);
         lwm2m_path_t path = op->path;
         s->b1_active = s->b2_active = 0;
         s->per_res = 0;
@@ -358,7 +641,7 @@ static void prepare_step(bs_session_t *s, uint64_t now)
         s->step_started = now;
         if ((s->stopping && op->kind != BS_OP_FINISH) || (op->kind == BS_OP_READ && s->lwm2m_10)) {
             record_step(s, op, &path, 0, 1, now);
-            s->op++;
+            advance(s);
             continue;
         }
         path = resolve_path(s, path);
@@ -366,7 +649,7 @@ static void prepare_step(bs_session_t *s, uint64_t now)
             /* Never guess where the client keeps its bootstrap account. */
             record_step(s, op, &path, 0, 1, now);
             s->steps[s->nsteps - 1].no_account = 1;
-            s->op++;
+            advance(s);
             continue;
         }
         if (op->kind == BS_OP_WRITE) {
@@ -375,7 +658,7 @@ static void prepare_step(bs_session_t *s, uint64_t now)
                 s->errors++;
                 s->reason = "payload encoding failed";
                 if (pl->on_error == BS_ON_ERROR_STOP) s->stopping = 1;
-                s->op++;
+                advance(s);
                 continue;
             }
             if (s->buflen > payload_room(s)) {
@@ -397,7 +680,7 @@ static void prepare_step(bs_session_t *s, uint64_t now)
         if (build_request(s, op, &path, NULL) != 0) {
             record_step(s, op, &path, 0, 0, now);
             s->errors++;
-            s->op++;
+            advance(s);
             continue;
         }
         return;
@@ -427,6 +710,7 @@ int bs_session_start(bs_session_t *s, const bs_plan_t *plan, uint16_t pct, size_
     coap_token_gen_init(&s->tokgen);
     coap_mid_gen_init(&s->midgen, (uint16_t)(seed >> 16));
     s->bs_account_inst = -1;
+    s->last_cf = NO_CF;
     memset(s->slot_inst, 0xff, sizeof(s->slot_inst));
     s->outcome = BS_OUTCOME_RUNNING;
     prepare_step(s, now);
@@ -437,8 +721,8 @@ int bs_session_poll(bs_session_t *s, uint64_t now, uint8_t *out, size_t cap)
 {
     if (s->outcome != BS_OUTCOME_RUNNING) return 0;
     if (now >= s->deadline_session) {
-        if (s->in_flight && s->op < s->plan->nops) {
-            const bs_op_t *op = &s->plan->ops[s->op];
+        if (s->in_flight && (s->ub_active || s->op < s->plan->nops)) {
+            const bs_op_t *op = cur_op(s);
             lwm2m_path_t p = resolve_path(s, op->path);
             record_step(s, op, &p, 0, 0, now);
         }
@@ -460,7 +744,7 @@ int bs_session_poll(bs_session_t *s, uint64_t now, uint8_t *out, size_t cap)
         memcpy(out, s->msg, s->msglen);
         return (int)s->msglen;
     case COAP_XMIT_TIMEOUT: {
-        const bs_op_t *op = &s->plan->ops[s->op];
+        const bs_op_t *op = cur_op(s);
         lwm2m_path_t p = resolve_path(s, op->path);
         record_step(s, op, &p, 0, 0, now);
         finish(s, BS_OUTCOME_TIMED_OUT, "device unreachable");
@@ -480,16 +764,26 @@ static void complete_step(bs_session_t *s, const bs_op_t *op, uint8_t code, cons
     switch (op->kind) {
     case BS_OP_DISCOVER:
         if (code == COAP_CONTENT) on_discover(s, body, blen);
+        s->ub_due = s->plan->unboot && !s->ub_ran;
         break; /* a failed Discover leaves placement blind; not an error */
-    case BS_OP_READ: break;
+    case BS_OP_READ:
+        if (s->ub_active && s->ub->reading) on_acl_read(s, code, body, blen);
+        break;
     case BS_OP_DELETE:
-        /* Clients answer 4.04/4.05 for what they cannot or need not delete. */
+        /* Clients answer 4.04/4.05 for what they cannot or need not delete;
+         * an unbootstrap Delete answered 4.05 did not happen, though. */
+        if (s->ub_active && (ok || code == COAP_NOT_FOUND)) s->ub->ok++;
         if (!ok && code != COAP_NOT_FOUND && code != COAP_METHOD_NOT_ALLOWED) s->errors++;
         break;
     case BS_OP_WRITE:
         if (!ok) {
             s->errors++;
             if (s->plan->on_error == BS_ON_ERROR_STOP) s->stopping = 1;
+        } else if (s->ub_active) {
+            s->ub->ok++;
+        } else {
+            uint16_t v = write_ssid(s, op, &path);
+            if (v) ssid_add(s->wrote, &s->nwrote, BS_PLAN_MAX_REMOVE, v);
         }
         break;
     case BS_OP_FINISH:
@@ -501,7 +795,7 @@ static void complete_step(bs_session_t *s, const bs_op_t *op, uint8_t code, cons
         return;
     }
     s->in_flight = 0;
-    s->op++;
+    advance(s);
     prepare_step(s, now);
 }
 
@@ -511,12 +805,13 @@ static void complete_step(bs_session_t *s, const bs_op_t *op, uint8_t code, cons
  */
 static int next_sub(bs_session_t *s, const bs_op_t *op)
 {
-    const bs_plan_t *pl = s->plan;
+    size_t total;
+    const lwm2m_record_t *base = op_recs(s, op, &total);
     lwm2m_path_t ip = resolve_path(s, op->path);
-    while (s->sub < op->nrecs) {
-        const lwm2m_record_t *r0 = &pl->recs[op->first_rec + s->sub];
+    while (s->sub < op->nrecs && op->first_rec + op->nrecs <= total) {
+        const lwm2m_record_t *r0 = &base[op->first_rec + s->sub];
         uint32_t e = s->sub + 1;
-        while (e < op->nrecs && pl->recs[op->first_rec + e].path.res == r0->path.res)
+        while (e < op->nrecs && base[op->first_rec + e].path.res == r0->path.res)
             e++;
         lwm2m_path_t rp = lwm2m_path(3, ip.obj, ip.inst, r0->path.res, 0);
         uint32_t first = s->sub;
@@ -538,7 +833,11 @@ int bs_session_on_message(bs_session_t *s, const coap_msg_t *m, uint64_t now, ui
     int r = coap_xmit_on_message(&s->xmit, m);
     if (r == COAP_XMIT_NOMATCH) return coap_msg_is_request(m) ? 0 : 1;
     if (r == COAP_XMIT_ACKED_EMPTY) return 1;
-    const bs_op_t *op = &s->plan->ops[s->op];
+    const bs_op_t *op = cur_op(s);
+    uint32_t cfv;
+    s->last_cf = coap_opt_uint(coap_opt_get(m, COAP_OPT_CONTENT_FORMAT), &cfv) == 0 && cfv <= 0xfffe
+                     ? (uint16_t)cfv
+                     : NO_CF;
     if (r == COAP_XMIT_RESET) {
         lwm2m_path_t p = resolve_path(s, op->path);
         record_step(s, op, &p, 0, 0, now);
@@ -623,6 +922,106 @@ void bs_session_replace(bs_session_t *s, uint64_t now)
     if (s->outcome == BS_OUTCOME_RUNNING) finish(s, BS_OUTCOME_REPLACED, "new bootstrap request");
 }
 
+/* ---- records -------------------------------------------------------------- */
+
+static int put_steps(const bs_step_t *steps, size_t nsteps, char *out, size_t cap)
+{
+    lwm2m_jbuf_t j = {out, cap, 0, cap == 0};
+    lwm2m_jprintf(&j, "[");
+    for (size_t i = 0; i < nsteps; i++) {
+        const bs_step_t *st = &steps[i];
+        char p[32];
+        if (is_bs_account_marker(&st->path)) {
+            if (st->path.depth >= 3)
+                snprintf(p, sizeof(p), "/0/bs-account/%u", (unsigned)st->path.res);
+            else
+                snprintf(p, sizeof(p), "/0/bs-account");
+        } else if (lwm2m_path_format(&st->path, p, sizeof(p)) < 0)
+            snprintf(p, sizeof(p), "?");
+        lwm2m_jprintf(&j, "%s{\"op\":\"%s\",\"path\":\"%s\"", i ? "," : "", op_name(st->kind),
+                      st->kind == BS_OP_FINISH ? "/bs" : p);
+        if (st->format) lwm2m_jprintf(&j, ",\"format\":%u", (unsigned)st->format);
+        if (st->skipped && st->no_account)
+            lwm2m_jprintf(&j, ",\"skipped\":true,\"why\":\"no bootstrap account\"}");
+        else if (st->skipped)
+            lwm2m_jprintf(&j, ",\"skipped\":true}");
+        else if (st->code)
+            lwm2m_jprintf(&j, ",\"code\":\"%u.%02u\",\"ms\":%u,\"blocks\":%u}",
+                          (unsigned)COAP_CODE_CLASS(st->code), (unsigned)COAP_CODE_DETAIL(st->code),
+                          (unsigned)st->ms, (unsigned)st->blocks);
+        else
+            lwm2m_jprintf(&j, ",\"code\":null,\"ms\":%u}", (unsigned)st->ms);
+    }
+    lwm2m_jprintf(&j, "]");
+    return j.err ? LWM2M_ERR_NOSPACE : (int)j.n;
+}
+
+static void put_ssids(lwm2m_jbuf_t *j, const char *key, const uint16_t *v, size_t n)
+{
+    lwm2m_jprintf(j, ",\"%s\":[", key);
+    for (size_t i = 0; i < n; i++)
+        lwm2m_jprintf(j, "%s%u", i ? "," : "", (unsigned)v[i]);
+    lwm2m_jprintf(j, "]");
+}
+
+/* The Access Control instances as read, in the shape of unboot_result_json's "after". */
+static void put_acl_state(lwm2m_jbuf_t *j, const unboot_state_t *st)
+{
+    lwm2m_jprintf(j, ",\"acl_state\":");
+    if (j->err) return;
+    int w = unboot_acl_json(st->acl, st->nacl, j->p + j->n, j->cap - j->n);
+    if (w < 0)
+        j->err = 1;
+    else
+        j->n += (size_t)w;
+}
+
+/*
+ * ,"unboot":{…}: the planner's result (unboot_result_json) plus what
+ * happened — "failed" (planned operations that did not succeed, skipped
+ * ones included), "kept" (asked for, but the plan writes that account),
+ * "read" (the answer to Read /2), and with |detail| 2 the steps and the
+ * Access Control object as read ("acl_state", for later dry runs).
+ */
+static int put_unboot(const bs_session_t *s, int detail, char *out, size_t cap)
+{
+    lwm2m_jbuf_t j = {out, cap, 0, cap == 0};
+    const bs_unboot_t *ub = s->ub;
+    lwm2m_jprintf(&j, ",\"unboot\":");
+    if (ub && ub->planned && !ub->bounds && detail > 0) {
+        int w = unboot_result_json(&ub->res, detail == 2, j.p + j.n, j.cap - j.n);
+        if (w < 2) return LWM2M_ERR_NOSPACE;
+        j.n += (size_t)w - 1; /* reopen the object */
+    } else {
+        lwm2m_jprintf(&j, "{\"acl\":\"%s\"", ub && ub->st.acl_known ? "read" : "unknown");
+        put_ssids(&j, "removed", ub && ub->planned ? ub->res.removed : NULL,
+                  ub && ub->planned ? ub->res.nremoved : 0);
+        put_ssids(&j, "absent", ub && ub->planned ? ub->res.absent : s->ub_absent,
+                  ub && ub->planned ? ub->res.nabsent : s->nub_absent);
+    }
+    unsigned failed =
+        ub ? (unsigned)(ub->planned ? ub->res.nops - (ub->ok < ub->res.nops ? ub->ok : ub->res.nops) : 1) : 0;
+    lwm2m_jprintf(&j, ",\"failed\":%u", failed);
+    put_ssids(&j, "kept", s->ub_kept, s->nub_kept);
+    if (s->ub_note) lwm2m_jprintf(&j, ",\"note\":\"%s\"", s->ub_note);
+    if (ub && ub->read_code)
+        lwm2m_jprintf(&j, ",\"read\":\"%u.%02u\"", (unsigned)COAP_CODE_CLASS(ub->read_code),
+                      (unsigned)COAP_CODE_DETAIL(ub->read_code));
+    if (ub && detail == 2) {
+        lwm2m_jprintf(&j, ",\"steps\":");
+        if (!j.err) {
+            int w = put_steps(ub->steps, ub->nsteps, j.p + j.n, j.cap - j.n);
+            if (w < 0)
+                j.err = 1;
+            else
+                j.n += (size_t)w;
+        }
+        if (ub->st.acl_known) put_acl_state(&j, &ub->st);
+    }
+    lwm2m_jprintf(&j, "}");
+    return j.err ? LWM2M_ERR_NOSPACE : (int)j.n;
+}
+
 int bs_session_record_json(const bs_session_t *s, char *out, size_t cap)
 {
     size_t n = 0;
@@ -663,31 +1062,53 @@ int bs_session_record_json(const bs_session_t *s, char *out, size_t cap)
         }
         PUT("\"");
     }
-    PUT(",\"steps\":[");
-    for (size_t i = 0; i < s->nsteps; i++) {
-        const bs_step_t *st = &s->steps[i];
-        char p[32];
-        if (is_bs_account_marker(&st->path)) {
-            if (st->path.depth >= 3)
-                snprintf(p, sizeof(p), "/0/bs-account/%u", (unsigned)st->path.res);
-            else
-                snprintf(p, sizeof(p), "/0/bs-account");
-        } else if (lwm2m_path_format(&st->path, p, sizeof(p)) < 0)
-            snprintf(p, sizeof(p), "?");
-        PUT("%s{\"op\":\"%s\",\"path\":\"%s\"", i ? "," : "", op_name(st->kind),
-            st->kind == BS_OP_FINISH ? "/bs" : p);
-        if (st->format) PUT(",\"format\":%u", (unsigned)st->format);
-        if (st->skipped && st->no_account)
-            PUT(",\"skipped\":true,\"why\":\"no bootstrap account\"}");
-        else if (st->skipped)
-            PUT(",\"skipped\":true}");
-        else if (st->code)
-            PUT(",\"code\":\"%u.%02u\",\"ms\":%u,\"blocks\":%u}", (unsigned)COAP_CODE_CLASS(st->code),
-                (unsigned)COAP_CODE_DETAIL(st->code), (unsigned)st->ms, (unsigned)st->blocks);
-        else
-            PUT(",\"code\":null,\"ms\":%u}", (unsigned)st->ms);
+    PUT(",\"steps\":");
+    w = put_steps(s->steps, s->nsteps, out + n, cap - n);
+    if (w < 0) return w;
+    n += (size_t)w;
+    if ((s->outcome == BS_OUTCOME_FINISHED || s->outcome == BS_OUTCOME_FINISHED_WITH_ERRORS) && s->nwrote) {
+        PUT(",\"accounts\":[");
+        for (unsigned i = 0; i < s->nwrote; i++)
+            PUT("%s%u", i ? "," : "", (unsigned)s->wrote[i]);
+        PUT("]");
     }
-    PUT("]}");
+    if (s->ub_ran && (s->ub || s->nub_absent || s->nub_kept || s->ub_note)) {
+        /* The whole member if it fits, else without the ACL tables and
+         * steps, else the bare outcome: the record itself must not be lost. */
+        int u = -1;
+        for (int detail = 2; detail >= 0 && u < 0; detail--)
+            u = put_unboot(s, detail, out + n, cap > n + 2 ? cap - n - 2 : 0);
+        if (u < 0) return LWM2M_ERR_NOSPACE;
+        n += (size_t)u;
+    }
+    PUT("}");
 #undef PUT
     return (int)n;
+}
+
+const char *bs_session_unboot_brief(const bs_session_t *s, char *out, size_t cap)
+{
+    const bs_unboot_t *ub = s->ub;
+    if (!cap) return "";
+    out[0] = 0;
+    if (!ub || !ub->planned || !ub->res.nremoved) return out;
+    lwm2m_jbuf_t j = {out, cap, 0, 0};
+    lwm2m_jprintf(&j, " unboot_removed=");
+    for (size_t i = 0; i < ub->res.nremoved; i++)
+        lwm2m_jprintf(&j, "%s%u", i ? "," : "", (unsigned)ub->res.removed[i]);
+    lwm2m_jprintf(&j, " unboot_acl=%s unboot_ops=%zu unboot_failed=%zu",
+                  ub->st.acl_known ? "read" : "unknown", ub->res.nops,
+                  ub->res.nops - (ub->ok < ub->res.nops ? ub->ok : ub->res.nops));
+    if (j.err) out[0] = 0;
+    return out;
+}
+
+unsigned bs_session_unboot_removed(const bs_session_t *s, int *failed, int *acl_unknown)
+{
+    const bs_unboot_t *ub = s->ub;
+    *failed = *acl_unknown = 0;
+    if (!ub || !ub->planned || !ub->res.nremoved) return 0;
+    *failed = ub->ok < ub->res.nops;
+    *acl_unknown = !ub->st.acl_known;
+    return (unsigned)ub->res.nremoved;
 }

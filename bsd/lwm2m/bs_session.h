@@ -57,6 +57,8 @@ typedef struct bs_step {
     uint32_t ms;        /* duration */
 } bs_step_t;
 
+struct bs_unboot; /* bs_session.c: an unbootstrap in progress (heap, rare) */
+
 typedef struct bs_session {
     const bs_plan_t *plan;
     uint16_t format;   /* chosen payload format */
@@ -116,6 +118,23 @@ typedef struct bs_session {
 
     bs_step_t steps[BS_PLAN_MAX_OPS];
     size_t nsteps;
+
+    uint16_t last_cf; /* Content-Format of the latest answer (0xffff none) */
+    /* Accounts this session wrote (2.04 on a Security /0/x/10 or Server
+     * /1/x/0 write), recorded as "accounts" after a Finish 2.04. */
+    uint16_t wrote[BS_PLAN_MAX_REMOVE];
+    uint8_t nwrote;
+    /* Unbootstrapping (bs_plan_t.unboot): what was examined. |ub| exists only while (and after)
+     * something present on the client is removed; SSIDs requested that the
+     * client does not have, or that the plan writes itself, are kept here. */
+    uint8_t ub_due;    /* Discover ended: examine removals before the next op */
+    uint8_t ub_ran;    /* the step ran (a record member follows) */
+    uint8_t ub_active; /* the current step is one of the unbootstrap's */
+    uint8_t nub_absent, nub_kept;
+    uint16_t ub_absent[BS_PLAN_MAX_REMOVE];
+    uint16_t ub_kept[BS_PLAN_MAX_REMOVE];
+    const char *ub_note; /* why nothing was done, for the record */
+    struct bs_unboot *ub;
 } bs_session_t;
 
 /*
@@ -146,6 +165,19 @@ uint64_t bs_session_deadline(const bs_session_t *s);
 
 /* 1 once the outcome is final. */
 int bs_session_done(const bs_session_t *s);
+
+/* Log fields of an unbootstrap that removed something, e.g.
+ * " unboot_removed=102,103 unboot_ops=6 unboot_failed=0", else "". */
+const char *bs_session_unboot_brief(const bs_session_t *s, char *out, size_t cap);
+
+/* How many accounts the session's unbootstrap removed (0: none), and in
+ * |*failed| whether a planned operation did not succeed, in |*acl_unknown|
+ * whether it ran without the Access Control object. */
+unsigned bs_session_unboot_removed(const bs_session_t *s, int *failed, int *acl_unknown);
+
+/* Frees what the session allocated (an unbootstrap's state); the record
+ * must have been written before. The session may be started again. */
+void bs_session_release(bs_session_t *s);
 
 /* Ends a running session as replaced by a newer Bootstrap-Request. */
 void bs_session_replace(bs_session_t *s, uint64_t now);

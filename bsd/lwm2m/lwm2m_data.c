@@ -4,6 +4,7 @@
  */
 #include "bsd/lwm2m/lwm2m_data.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -182,4 +183,21 @@ const char *lwm2m_type_name(lwm2m_type_t t)
     case LWM2M_T_CORELNK: return "Corelnk";
     default: return "untyped";
     }
+}
+
+void lwm2m_jprintf(lwm2m_jbuf_t *j, const char *fmt, ...)
+{
+    if (j->err) return;
+    if (j->n >= j->cap) {
+        j->err = 1;
+        return;
+    }
+    va_list ap;
+    va_start(ap, fmt);
+    int w = vsnprintf(j->p + j->n, j->cap - j->n, fmt, ap);
+    va_end(ap);
+    if (w < 0 || (size_t)w >= j->cap - j->n)
+        j->err = 1;
+    else
+        j->n += (size_t)w;
 }

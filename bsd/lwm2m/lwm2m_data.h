@@ -110,4 +110,15 @@ int lwm2m_raw_as_float(const lwm2m_value_t *v, double *out); /* 4 or 8 bytes IEE
 int lwm2m_raw_as_bool(const lwm2m_value_t *v, bool *out);    /* exactly 1 byte, 0 or 1 */
 int lwm2m_raw_as_objlnk(const lwm2m_value_t *v, lwm2m_objlnk_t *out); /* exactly 4 bytes */
 
+/* A bounded text buffer for records and dry runs: |err| is set (and
+ * stays) once anything did not fit; |p| is NUL-terminated while !err. */
+typedef struct lwm2m_jbuf {
+    char *p;
+    size_t cap, n;
+    int err;
+} lwm2m_jbuf_t;
+
+/* Appends printf-style text to |j|. */
+void lwm2m_jprintf(lwm2m_jbuf_t *j, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
 #endif

@@ -1485,9 +1485,9 @@ static size_t count_ops(const policy_t *p)
 
 static int parse_root(pctx_t *c, const yt_node_t *root)
 {
-    static const char *const keys[] = {"policy",   "description", "priority",  "match",   "format",
-                                       "on_error", "timeout",     "delete",    "servers", "oscore",
-                                       "acls",     "objects",     "bootstrap", "est",     NULL};
+    static const char *const keys[] = {
+        "policy",  "description", "priority", "match",   "format",    "on_error", "timeout",     "delete",
+        "servers", "oscore",      "acls",     "objects", "bootstrap", "est",      "unbootstrap", NULL};
     char qb[200];
     policy_t *p = c->p;
     if (need_map(c, root, "a policy") < 0 || check_keys(c, root, keys, "a policy") < 0) return -1;
@@ -1530,6 +1530,17 @@ static int parse_root(pctx_t *c, const yt_node_t *root)
             p->on_error = BS_ON_ERROR_STOP;
         else
             return fail(c, n, "on_error must be continue or stop, not \"%s\"",
+                        n->kind == YT_SCALAR ? QN(n) : kind_name(n));
+    }
+    if ((n = yt_get(root, "unbootstrap"))) {
+        if (yt_scalar_is(n, "written"))
+            p->unboot = POLICY_UNBOOT_WRITTEN;
+        else if (yt_scalar_is(n, "exclusive"))
+            p->unboot = POLICY_UNBOOT_EXCLUSIVE;
+        else if (yt_scalar_is(n, "off"))
+            p->unboot = POLICY_UNBOOT_OFF;
+        else
+            return fail(c, n, "unbootstrap must be written, exclusive or off, not \"%s\"",
                         n->kind == YT_SCALAR ? QN(n) : kind_name(n));
     }
     if ((n = yt_get(root, "timeout"))) {

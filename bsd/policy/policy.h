@@ -112,6 +112,14 @@ typedef struct policy_device {
     size_t ncreds;
     const policy_device_cert_t *certs; /* per SSID, for `client_certificate: issue` */
     size_t ncerts;
+    /* Server accounts to remove from the device when it still has them,
+     * compiled into the plan's unbootstrap step: those this server wrote
+     * earlier (unless the policy still writes them) and queued removals
+     * (passed on even when the policy writes them: the record says "kept"). */
+    const uint16_t *unboot_written;
+    size_t nunboot_written;
+    const uint16_t *unboot_pending;
+    size_t nunboot_pending;
 } policy_device_t;
 
 #define POLICY_CTX_ROTATE_BS 0x1u /* compile `bootstrap.rotate` writes */
@@ -310,7 +318,7 @@ int policy_x509_issue_keys(const policy_t *p, const policy_device_t *dev, const 
 typedef struct policy_client {
     const char *discover; /* link-format answer to Discover; NULL = POLICY_CLIENT_FRESH */
     uint16_t pct;         /* from the Bootstrap-Request; 0 = none (LwM2M 1.0) */
-    const char *read;     /* payload of Read answers (2.05), NULL = empty */
+    const char *read;     /* payload of Read answers (2.05), NULL = 4.04 */
     uint16_t read_format; /* its Content-Format */
 } policy_client_t;
 

@@ -497,6 +497,15 @@ static int compile_bs(cctx_t *c)
     return r;
 }
 
+/* Adds SSID |v| to the plan's removal list (once; 1..65534; bounded). */
+static void unboot_add(bs_plan_t *pl, uint16_t v)
+{
+    if (v < 1 || v > LWM2M_MAX_ID || pl->nunboot_remove >= BS_PLAN_MAX_REMOVE) return;
+    for (size_t i = 0; i < pl->nunboot_remove; i++)
+        if (pl->unboot_remove[i] == v) return;
+    pl->unboot_remove[pl->nunboot_remove++] = v;
+}
+
 static int check_args(cctx_t *c)
 {
     if (!c->p || !c->dev || !c->ctx || !c->dev->endpoint) {
@@ -523,6 +532,19 @@ int policy_compile(const policy_t *p, const policy_device_t *dev, const policy_c
     out->on_error = p->on_error;
     out->timeout_ms = p->timeout_ms;
     if ((r = add_op(&c, BS_OP_DISCOVER, lwm2m_path(0, 0, 0, 0, 0))) != 0) goto fail;
+    if (p->unboot != POLICY_UNBOOT_OFF) {
+        /* Unbootstrapping comes before the policy's own deletes and writes. */
+        out->unboot = 1;
+        out->unboot_exclusive = p->unboot == POLICY_UNBOOT_EXCLUSIVE;
+        for (size_t i = 0; i < dev->nunboot_pending; i++)
+            unboot_add(out, dev->unboot_pending[i]);
+        for (size_t i = 0; i < dev->nunboot_written; i++) {
+            int mine = 0;
+            for (size_t k = 0; k < p->nservers; k++)
+                mine |= p->servers[k].ssid == dev->unboot_written[i];
+            if (!mine) unboot_add(out, dev->unboot_written[i]);
+        }
+    }
     for (size_t i = 0; i < p->ndel; i++)
         if ((r = add_op(&c, BS_OP_DELETE, p->del[i])) != 0) goto fail;
     for (size_t i = 0; i < p->nservers; i++)

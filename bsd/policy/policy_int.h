@@ -21,6 +21,11 @@
 #define POL_MS_DEFAULT    32 /* bytes of `generate` for an OSCORE Master Secret */
 #define POL_OSCORE_ID_MAX 7  /* Sender/Recipient ID bytes (RFC 8613 §3.3, AES-CCM-16-64-128) */
 
+/* `unbootstrap:` — which accounts a device loses that the policy does not write. */
+#define POLICY_UNBOOT_WRITTEN   0 /* those this server wrote (default) */
+#define POLICY_UNBOOT_EXCLUSIVE 1 /* every LwM2M Server account the client has */
+#define POLICY_UNBOOT_OFF       2 /* none: the policy's delete list is all there is */
+
 /* Security modes (Security /0/x/2). */
 enum { POL_MODE_PSK = 0, POL_MODE_RPK = 1, POL_MODE_X509 = 2, POL_MODE_NOSEC = 3, POL_MODE_EST = 4 };
 
@@ -159,6 +164,7 @@ struct policy {
     uint16_t format;
     bs_on_error_t on_error;
     uint32_t timeout_ms;
+    uint8_t unboot; /* POLICY_UNBOOT_* */
     lwm2m_path_t del[POLICY_MAX_DELETES];
     size_t ndel;
     pol_server_t servers[POLICY_MAX_SERVERS];

@@ -150,6 +150,11 @@ static int respond(const policy_client_t *cl, const coap_msg_t *req, uint8_t *bu
         if (acc == COAP_CF_LINK_FORMAT) {
             body = cl->discover ? cl->discover : POLICY_CLIENT_FRESH;
             cf = COAP_CF_LINK_FORMAT;
+        } else if (!cl->read) {
+            /* Nothing known to answer with (the engine then plans
+             * without the Access Control object, and says so). */
+            code = COAP_NOT_FOUND;
+            has_cf = 0;
         } else {
             body = cl->read;
             cf = cl->read ? cl->read_format : acc;
@@ -254,6 +259,7 @@ int policy_dry_run(const bs_plan_t *plan, const policy_client_t *client, bool re
     }
     jput(&j, "}");
     /* The session buffers held encoded secrets. */
+    bs_session_release(s);
     pol_wipe(s, sizeof *s);
     pol_wipe(msg, sizeof msg);
     free(s);

@@ -4,8 +4,9 @@
 # PSK, RPK and X.509 over DTLS and NoSec, in TLV, SenML JSON and SenML CBOR;
 # the object store the client ends with is compared with the plan; identity
 # mismatch and unknown device refused; a client that fails a write, one that
-# vanishes, one that needs Block1 for a certificate, an LwM2M 1.0 client, and
-# 200 concurrent sessions.
+# vanishes, one that needs Block1 for a certificate, an LwM2M 1.0 client, a
+# client that keeps its store across two runs (--state), and 200 concurrent
+# sessions.
 T_NAME=sim
 . "$BSD_SRCDIR/tests/lib/harness.sh"
 t_pki
@@ -157,6 +158,47 @@ sim --server "coaps://127.0.0.1:$port" --ep dev-psk-2 --psk-identity "dev psk 2"
 i=0
 while [ -z "$(rec_of dev-psk-2)" ] && [ $i -lt 60 ]; do sleep 0.1; i=$((i + 1)); done
 check "a client that vanishes mid-session: recorded timed-out" jtrue "$(rec_of dev-psk-2)" 'd["outcome"] == "timed-out"'
+
+# --state: the client keeps its object store across runs, like a device
+# keeps its configuration between bootstraps. Run 1 starts from presets
+# (two server accounts, an object instance and shared ACLs) on a fresh file.
+STATE="$T_WORK/dev-nosec.state"
+presets="--preset-server 201 --preset-server 202 --preset-inst /3303/0 --preset-acl 1:3303/0:201=RW,202=RWD:202"
+nosec="--server coap://127.0.0.1:$coap --ep dev-nosec"
+sim $nosec --pct 110 --state "$STATE" $presets
+check "--state, run 1 (fresh file, presets): finished" grep -q 'outcome=finished' "$T_WORK/sim.out"
+# jcmp FILE1 FILTER1 FILE2 FILTER2: the same non-null JSON (keys sorted)
+jcmp() {
+    a=$(jq -cS "$2" "$1") && b=$(jq -cS "$4" "$3") && [ -n "$a" ] && [ "$a" != null ] && [ "$a" = "$b" ]
+}
+DUMP >"$T_WORK/run1.json"
+check "... the saved state is the final dump" jcmp "$STATE" .instances "$T_WORK/run1.json" .instances
+check "... with the presets' ACLs and the plan's account" \
+    jq -e '.instances["/2/1"] == {"0":3303,"1":0,"2":{"201":3,"202":11},"3":202} and .instances["/3303/0"] == {}
+           and ([.instances[] | select(.["10"] == 101)] | length == 1) and .types["/0/0"]["1"] == "boolean"' "$STATE"
+check "... mode 0600, no temporary file left" \
+    sh -c '[ "$(stat -c %a "$1")" = 600 ] && [ ! -e "$1.tmp" ]' sh "$STATE"
+cp "$STATE" "$T_WORK/state.copy"
+"$SIM" $nosec --state "$STATE" $presets --print-state >"$T_WORK/run2-initial.json" 2>"$T_WORK/sim.err"
+check "run 2 starts from the saved state (presets ignored): its initial store is run 1's final dump" \
+    jcmp "$T_WORK/run2-initial.json" .instances "$T_WORK/run1.json" .instances
+check "... --print-state leaves the file alone" cmp -s "$STATE" "$T_WORK/state.copy"
+sim $nosec --pct 112 --state "$STATE" $presets
+check "--state, run 2: finished again from the saved state" grep -q 'outcome=finished' "$T_WORK/sim.out"
+check "... the ACLs of run 1 are still there" \
+    sh -c 'jq -e ".instances[\"/2/1\"][\"3\"] == 202" "$1" >/dev/null && tail -n 1 "$2" >"$2.last"' sh "$STATE" "$T_WORK/dump.json"
+check "... and the file holds run 2's final dump" jcmp "$STATE" .instances "$T_WORK/dump.json.last" .instances
+printf '{"bsd_sim_state":1,"endpoint":"dev-nosec","instances":{"/0/0":{"5":"0g"}},"types":{"/0/0":{"5":"opaque"}}}\n' \
+    >"$STATE"
+cp "$STATE" "$T_WORK/state.copy"
+"$SIM" $nosec --state "$STATE" >"$T_WORK/sim.out" 2>&1
+rc=$?
+check "a corrupt state file: exit 2 (got $rc)" [ "$rc" -eq 2 ]
+check "... one clear line naming the file and the fault" \
+    grep -qx "bsd-sim: --state $STATE: /0/0/5: value is not a hex string" "$T_WORK/sim.out"
+check "... and the file is untouched" cmp -s "$STATE" "$T_WORK/state.copy"
+"$SIM" $nosec --state "$STATE" --count 2 >"$T_WORK/sim.out" 2>&1
+check "--state refuses --count > 1" [ $? -eq 2 ]
 
 timeout 120 "$SIM" --server "coaps://127.0.0.1:$port" --count 200 --concurrency 200 --ep-prefix load- \
     --psk-key $LOADKEY --pct 112 --timeout 60 -q --server-pid "$T_DAEMON_PID" >"$T_WORK/load.out" 2>&1

@@ -40,7 +40,7 @@ static const bad_t bad[] = {
      "on_eror: stop\n"
      "",
      "t.yaml:10:1: unknown key \"on_eror\" in a policy; valid keys: policy, description, priority, match, "
-     "format, on_error, timeout, delete, servers, oscore, acls, objects, bootstrap, est"},
+     "format, on_error, timeout, delete, servers, oscore, acls, objects, bootstrap, est, unbootstrap"},
     /* missing policy */
     {"match:\n"
      "  endpoint: \"*\"\n"
@@ -909,6 +909,19 @@ static const bad_t bad[] = {
      "on_error: retry\n"
      "",
      "t.yaml:10:11: on_error must be continue or stop, not \"retry\""},
+    /* unbootstrap bad */
+    {"policy: p\n"
+     "match:\n"
+     "  endpoint: \"*\"\n"
+     "servers:\n"
+     "  - ssid: 101\n"
+     "    uri: \"coaps://h.example:5684\"\n"
+     "    security:\n"
+     "      mode: psk\n"
+     "      psk_key: generate\n"
+     "unbootstrap: [all]\n"
+     "",
+     "t.yaml:10:14: unbootstrap must be written, exclusive or off, not \"a list\""},
     /* timeout big */
     {"policy: p\n"
      "match:\n"
@@ -1532,11 +1545,97 @@ START_TEST(dry_run_wakaama)
         "{\"op\":\"write\",\"path\":\"/0/1\",\"format\":11542,\"code\":\"2.04\",\"ms\":10,\"blocks\":1},"
         "{\"op\":\"write\",\"path\":\"/1/0\",\"format\":11542,\"code\":\"2.04\",\"ms\":10,\"blocks\":1},"
         "{\"op\":\"write\",\"path\":\"/0/0/11\",\"format\":11542,\"code\":\"2.04\",\"ms\":10,\"blocks\":1},"
-        "{\"op\":\"finish\",\"path\":\"/bs\",\"code\":\"2.04\",\"ms\":10,\"blocks\":1}]}}";
+        "{\"op\":\"finish\",\"path\":\"/bs\",\"code\":\"2.04\",\"ms\":10,\"blocks\":1}],"
+        "\"accounts\":[1]}}";
     size_t i = 0;
     while (js[i] && js[i] == want[i])
         i++;
     ck_assert_msg(js[i] == want[i], "differs at %zu: %.120s", i, js + i);
+    free(js);
+}
+END_TEST
+
+/* Unbootstrapping: the client has accounts 1 (the policy's) and 2 (written
+ * earlier, no longer in the policy) and two ACL instances naming 2. */
+static char *dry_unboot(const char *doc, const uint16_t *written, size_t nw, const uint16_t *pending,
+                        size_t np, const char *discover, const char *read)
+{
+    policy_t *p = parse_ok(doc);
+    policy_device_t d = dev("ep1");
+    d.unboot_written = written;
+    d.nunboot_written = nw;
+    d.unboot_pending = pending;
+    d.nunboot_pending = np;
+    policy_ctx_t c = ctx_of(1, 0);
+    compile_ok(p, &d, &c);
+    policy_free(p);
+    policy_client_t cl = {discover, 110, read, 110};
+    char *js = policy_dry_run_alloc(&plan, &cl, false);
+    ck_assert_ptr_nonnull(js);
+    return js;
+}
+
+static const char *const UB_DISC =
+    "</>;lwm2m=1.1,</0/0>,</0/1>;ssid=2,</0/2>;ssid=1,</1/0>;ssid=2,</1/1>;ssid=1,"
+    "</2/0>,</2/1>,</3/0>,</3303/0>";
+static const char *const UB_READ = "[{\"bn\":\"/2/0/\",\"n\":\"0\",\"v\":3},{\"n\":\"1\",\"v\":0},"
+                                   "{\"n\":\"2/1\",\"v\":1},{\"n\":\"2/2\",\"v\":10},{\"n\":\"3\",\"v\":2},"
+                                   "{\"bn\":\"/2/1/\",\"n\":\"0\",\"v\":3303},{\"n\":\"1\",\"v\":0},"
+                                   "{\"n\":\"2/2\",\"v\":15},{\"n\":\"3\",\"v\":2}]";
+
+START_TEST(dry_run_unboot)
+{
+    static const uint16_t written[] = {1, 2};
+    char *js = dry_unboot(DRY_DOC, written, 2, NULL, 0, UB_DISC, UB_READ);
+    /* Read /2 in the session's format, then the planned operations before
+     * the policy's own writes; account 1 (the policy's) is not removed. */
+    const char *order[] = {"{\"method\":\"GET\",\"path\":\"/2\",\"accept\":11542,\"response\":\"2.05\"}",
+                           "{\"method\":\"DELETE\",\"path\":\"/2/0\"",
+                           "{\"method\":\"PUT\",\"path\":\"/2/0\"",
+                           "{\"method\":\"DELETE\",\"path\":\"/3303/0\"",
+                           "{\"method\":\"DELETE\",\"path\":\"/2/1\"",
+                           "{\"method\":\"DELETE\",\"path\":\"/1/0\"",
+                           "{\"method\":\"DELETE\",\"path\":\"/0/1\"",
+                           "{\"method\":\"PUT\",\"path\":\"/0/2\""};
+    const char *at = js;
+    for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
+        const char *f = strstr(at, order[i]);
+        ck_assert_msg(f != NULL, "missing or out of order: %s in %s", order[i], js);
+        at = f + 1;
+    }
+    ck_assert_ptr_nonnull(strstr(js, "\"unboot\":{\"acl\":\"read\",\"removed\":[2],\"absent\":[]"));
+    /* /3/0: 2's entry dropped, owner 2 → 1 (the only one left, score 0). */
+    ck_assert_ptr_nonnull(strstr(js, "{\"iid\":0,\"obj\":3,\"inst\":0,\"owner\":1,\"acl\":{\"1\":1}}"));
+    ck_assert_ptr_nonnull(strstr(js, "\"failed\":0,\"kept\":[],\"read\":\"2.05\""));
+    ck_assert_ptr_nonnull(strstr(js, "\"accounts\":[1]"));
+    free(js);
+
+    /* A queued removal of the policy's own account is kept, one the client
+     * lacks is absent; nothing present → no Read, no member but the lists. */
+    static const uint16_t pend[] = {1, 9};
+    js = dry_unboot(DRY_DOC, NULL, 0, pend, 2, UB_DISC, UB_READ);
+    ck_assert_ptr_null(strstr(js, "\"path\":\"/2\",\"accept\""));
+    ck_assert_ptr_nonnull(strstr(js,
+                                 "\"unboot\":{\"acl\":\"unknown\",\"removed\":[],\"absent\":[9],\"failed\":0,"
+                                 "\"kept\":[1]}"));
+    free(js);
+
+    /* ACLs unknown (Read answered 4.04): the accounts only. */
+    js = dry_unboot(DRY_DOC, written, 2, NULL, 0, UB_DISC, NULL);
+    ck_assert_ptr_nonnull(strstr(js, "\"unboot\":{\"acl\":\"unknown\",\"removed\":[2]"));
+    ck_assert_ptr_nonnull(strstr(js, "\"ops\":[\"delete /1/0\",\"delete /0/1\"]"));
+    ck_assert_ptr_null(strstr(js, "\"path\":\"/2/0\""));
+    free(js);
+
+    /* unbootstrap: off — nothing examined; exclusive — the unknown account 7 goes too. */
+    char doc[1024];
+    snprintf(doc, sizeof doc, "%sunbootstrap: off\n", DRY_DOC);
+    js = dry_unboot(doc, written, 2, NULL, 0, UB_DISC, UB_READ);
+    ck_assert_ptr_null(strstr(js, "\"unboot\""));
+    free(js);
+    snprintf(doc, sizeof doc, "%sunbootstrap: exclusive\n", DRY_DOC);
+    js = dry_unboot(doc, NULL, 0, NULL, 0, "</>;lwm2m=1.1,</0/0>,</0/1>;ssid=7,</1/0>;ssid=7,</3/0>", NULL);
+    ck_assert_ptr_nonnull(strstr(js, "\"removed\":[7]"));
     free(js);
 }
 END_TEST
@@ -1798,6 +1897,7 @@ static Suite *suite(void)
     tcase_add_test(t, dry_run_wakaama);
     tcase_add_test(t, dry_run_anjay);
     tcase_add_test(t, dry_run_no_bs_account);
+    tcase_add_test(t, dry_run_unboot);
     tcase_add_test(t, dry_run_reveal);
     tcase_add_test(t, dry_run_oscore_retyped);
     tcase_add_test(t, dry_run_est_written_forms);

@@ -47,6 +47,7 @@ int bsctl_policy_main(bsctl_t *ctl, int argc, char **argv); /* bsctl_policy.c, w
 int bsctl_deny_main(bsctl_t *ctl, int argc, char **argv);   /* bsctl_deny.c */
 int bsctl_token_main(bsctl_t *ctl, int argc, char **argv);  /* bsctl_token.c */
 int bsctl_cert_main(bsctl_t *ctl, int argc, char **argv);   /* bsctl_cert.c */
+int bsctl_unboot_main(bsctl_t *ctl, int argc, char **argv); /* bsctl_unboot.c */
 
 /* One option a command accepts. */
 typedef struct bsctl_opt {

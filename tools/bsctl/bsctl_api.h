@@ -164,7 +164,10 @@ int bsctl_remote_deny_main(bsctl_t *ctl, bsctl_api_t *api, int argc, char **argv
 int bsctl_remote_session_main(bsctl_t *ctl, bsctl_api_t *api, int argc, char **argv);
 int bsctl_remote_whoami_main(bsctl_t *ctl, bsctl_api_t *api, int argc, char **argv);
 int bsctl_remote_metrics_main(bsctl_t *ctl, bsctl_api_t *api, int argc, char **argv);
-int bsctl_remote_cert_main(bsctl_t *ctl, bsctl_api_t *api, int argc, char **argv); /* bsctl_cert.c */
-int bsctl_remote_ca_main(bsctl_t *ctl, bsctl_api_t *api, int argc, char **argv);   /* bsctl_cert.c */
+int bsctl_remote_cert_main(bsctl_t *ctl, bsctl_api_t *api, int argc, char **argv);   /* bsctl_cert.c */
+int bsctl_remote_ca_main(bsctl_t *ctl, bsctl_api_t *api, int argc, char **argv);     /* bsctl_cert.c */
+int bsctl_remote_unboot_main(bsctl_t *ctl, bsctl_api_t *api, int argc, char **argv); /* bsctl_unboot.c */
+/* `bsctl device accounts EP` in both modes (|api| NULL: the database); bsctl_unboot.c. */
+int bsctl_unboot_accounts(bsctl_t *ctl, bsctl_api_t *api, int argc, char **argv);
 
 #endif /* BSD_TOOLS_BSCTL_API_H */

@@ -7,6 +7,7 @@
  * and audit row leaves them out.
  */
 #include "tools/bsctl/bsctl.h"
+#include "tools/bsctl/bsctl_api.h" /* bsctl_unboot_accounts */
 
 #include "bsd/db/db_device_json.h"
 #include "bsd/db/db_devices.h"
@@ -34,6 +35,7 @@ static int dev_usage(FILE *f, int status)
           "       bsctl device show ENDPOINT [--reveal]\n"
           "       bsctl device list [--label K=V]\n"
           "       bsctl device remove ENDPOINT\n"
+          "       bsctl device accounts ENDPOINT   server accounts written to it, pending removals\n"
           "All take --db URL, --key-file FILE and --json. KIND is psk, rpk, x509, nosec or oscore;\n"
           "psk, rpk and x509 devices may have --oscore-* too (OSCORE inside DTLS).\n"
           "File formats and field rules: docs/DEVICES.md.\n",
@@ -580,6 +582,7 @@ int bsctl_device_main(bsctl_t *ctl, int argc, char **argv)
         {"list", dev_list},     {"remove", dev_remove},
     };
     if (argc < 1) return dev_usage(stderr, BSCTL_USAGE);
+    if (strcmp(argv[0], "accounts") == 0) return bsctl_unboot_accounts(ctl, NULL, argc - 1, argv + 1);
     if (strcmp(argv[0], "--help") == 0 || strcmp(argv[0], "-h") == 0 || strcmp(argv[0], "help") == 0)
         return dev_usage(stdout, BSCTL_OK);
     for (int i = 1; i < argc; i++)

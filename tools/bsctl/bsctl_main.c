@@ -48,6 +48,8 @@ static const struct {
      NULL},
     {{"cert", bsctl_cert_main, "certificates the EST CA issued: list, show, revoke"}, bsctl_remote_cert_main},
     {{"ca", NULL, "the EST CA's certificate chain and CRL (API only)"}, bsctl_remote_ca_main},
+    {{"unbootstrap", bsctl_unboot_main, "remove a server account from devices at their next bootstrap"},
+     bsctl_remote_unboot_main},
 };
 #define BSCTL_NGROUPS (sizeof bsctl_groups / sizeof bsctl_groups[0])
 

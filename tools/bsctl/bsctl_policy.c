@@ -85,7 +85,7 @@ static int cmd_validate(bsctl_t *ctl, int argc, char **argv)
     return bad ? BSCTL_FAIL : BSCTL_OK;
 }
 
-enum { OPT_NO_ACTIVATE = 1, OPT_VERSION, OPT_DEVICE, OPT_DISCOVER, OPT_PCT, OPT_REVEAL, OPT_FILE };
+enum { OPT_NO_ACTIVATE = 1, OPT_VERSION, OPT_DEVICE, OPT_DISCOVER, OPT_PCT, OPT_REVEAL, OPT_FILE, OPT_ACL };
 
 typedef struct pol_opts {
     int no_activate;
@@ -95,6 +95,7 @@ typedef struct pol_opts {
     int pct;
     int reveal;
     const char *file;
+    const char *acl;
 } pol_opts_t;
 
 static int on_opt(void *arg, int id, const char *val)
@@ -107,6 +108,7 @@ static int on_opt(void *arg, int id, const char *val)
     case OPT_DEVICE: o->device = val; return 0;
     case OPT_DISCOVER: o->discover = val; return 0;
     case OPT_FILE: o->file = val; return 0;
+    case OPT_ACL: o->acl = val; return 0;
     case OPT_VERSION:
     case OPT_PCT: {
         long v = strtol(val, &end, 10);
@@ -132,6 +134,7 @@ static const bsctl_opt_t pol_opts[] = {
     {"pct", true, OPT_PCT},
     {"reveal", false, OPT_REVEAL},
     {"file", true, OPT_FILE},
+    {"acl", true, OPT_ACL},
     {NULL, false, 0},
 };
 
@@ -331,18 +334,24 @@ static int cmd_plan(bsctl_t *ctl, int argc, char **argv)
     if (r != 0) return r;
     if (!o.device) {
         bsctl_err("usage: bsctl policy plan --device EP [--file POLICY.yaml] [--discover LINKFORMAT|@FILE] "
-                  "[--pct N] [--reveal]");
+                  "[--acl JSON|@FILE] [--pct N] [--reveal]");
         return BSCTL_USAGE;
     }
     db_policy_prep_t x;
     policy_t *filep;
-    char *filesrc, *disc = NULL;
+    char *filesrc, *disc = NULL, *acl = NULL;
     r = prepare(ctl, &o, &x, &filep, &filesrc);
     if (r == 0 && o.discover && o.discover[0] == '@') {
         size_t len;
         disc = read_all(o.discover + 1, &len);
         if (!disc) r = BSCTL_FAIL;
     }
+    if (r == 0 && o.acl && o.acl[0] == '@') {
+        size_t len;
+        acl = read_all(o.acl + 1, &len);
+        if (!acl) r = BSCTL_FAIL;
+    }
+    x.acl_json = acl ? acl : o.acl;
     if (r == 0) {
         char err[DB_POLICY_ERR_MAX];
         db_policy_run_t run;
@@ -359,11 +368,18 @@ static int cmd_plan(bsctl_t *ctl, int argc, char **argv)
                         ? "the Discover answer of the device's last session"
                     : run.state == DB_POLICY_STATE_FRESH ? "a fresh LwM2M 1.1 client (no session recorded)"
                                                          : "as given (--discover)");
+            if (strstr(run.json, "\"unboot\":"))
+                fprintf(stderr, "bsctl: access control object for unbootstrapping: %s\n",
+                        !strcmp(run.acl_source, "given") ? "as given (--acl)"
+                        : !strcmp(run.acl_source, "last-session")
+                            ? "as the device's last session recorded it"
+                            : "unknown (Read /2 answered 4.04: accounts only)");
             puts(run.json);
         }
         db_policy_run_free(&run);
     }
     free(disc);
+    free(acl);
     prep_free(&x, filep, filesrc);
     return r;
 }
@@ -407,7 +423,7 @@ static const struct {
     {"list", cmd_list, "list [NAME]                 versions, which one is active"},
     {"show", cmd_show, "show NAME [--version N]     the YAML source (default: the active version)"},
     {"plan", cmd_plan,
-     "plan --device EP [--file F] [--discover LINKFORMAT|@FILE] [--pct N] [--reveal]\n"
+     "plan --device EP [--file F] [--discover LINKFORMAT|@FILE] [--acl JSON|@FILE] [--pct N] [--reveal]\n"
      "                                the exact requests the device would get (dry run)"},
     {"credentials", cmd_credentials,
      "credentials --device EP [--reveal]   credentials generated for the device"},
@@ -423,6 +439,10 @@ int bsctl_policy_main(bsctl_t *ctl, int argc, char **argv)
         fputs("\nThe client state of a dry run defaults to the Discover answer recorded with the device's\n"
               "last session (and its format), else a fresh LwM2M 1.1 client holding only its\n"
               "Bootstrap-Server account at /0/0; --discover gives a Discover answer instead.\n"
+              "A plan that removes server accounts (unbootstrapping) reads the client's Access Control\n"
+              "object: --acl gives it ([{\"iid\",\"obj\",\"inst\",\"owner\",\"acl\":{\"SSID\":RIGHTS}}]), "
+              "else the\n"
+              "table the device's last unbootstrapping session recorded is used, else it is unknown.\n"
               "Secrets are shown only with --reveal. Format: docs/POLICY.md.\n",
               f);
         return argc < 1 ? BSCTL_USAGE : BSCTL_OK;

@@ -26,6 +26,7 @@ static int rdev_usage(FILE *f, int status)
           "       bsctl device show ENDPOINT\n"
           "       bsctl device list [--label K=V] [--prefix P] [--limit N]\n"
           "       bsctl device remove ENDPOINT\n"
+          "       bsctl device accounts ENDPOINT   server accounts written to it, pending removals\n"
           "Over the REST API (docs/BSCTL.md); --json prints the API's JSON. KIND is psk, rpk, x509 or\n"
           "nosec. File formats and field rules: docs/DEVICES.md.\n",
           f);
@@ -410,6 +411,7 @@ int bsctl_remote_device_main(bsctl_t *ctl, bsctl_api_t *api, int argc, char **ar
         {"list", rdev_list},     {"remove", rdev_remove},
     };
     if (argc < 1) return rdev_usage(stderr, BSCTL_USAGE);
+    if (strcmp(argv[0], "accounts") == 0) return bsctl_unboot_accounts(ctl, api, argc - 1, argv + 1);
     for (int i = 0; i < argc; i++)
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0 ||
             (i == 0 && strcmp(argv[i], "help") == 0))

@@ -108,6 +108,9 @@ typedef struct sim_cfg {
     size_t nfail;
     unsigned vanish_after; /* stop answering after N requests; 0 = never */
     int preset_ssid;       /* pre-provisioned LwM2M server account, 0 = none */
+    /* --preset-server (2nd and later), --preset-inst, --preset-acl: applied
+     * after the built-in initial state; NULL = none (sim_state.h) */
+    const struct sim_presets *presets;
     /* run */
     unsigned timeout_ms; /* per device, from start to Finish */
     unsigned linger_ms;  /* keep answering duplicates after Finish */
@@ -121,6 +124,11 @@ typedef struct sim_cfg {
     /* --oscore-*: the one device's OSCORE state (mutable, single device
      * only: sim_main.c refuses --count > 1), NULL = no OSCORE */
     struct sim_osc *oscore;
+    /* --state FILE: the one device's store kept across runs (mutable,
+     * single device only), NULL = none. When it holds an initial store,
+     * the device starts with exactly that; its store is captured when
+     * it ends (sim_state.h). */
+    struct sim_state_file *state;
 } sim_cfg_t;
 
 /* Per-thread scratch shared by the devices of one loop (work is done one
@@ -186,8 +194,9 @@ struct sim_dev {
 uint64_t sim_now_us(void);
 
 /* Prepares |d| for endpoint |ep| at |now_us|: state, initial store (BS
- * account at /0/cfg->bs_inst, /3/0, optional preset server), a fresh
- * dedup table. Allocates nothing except what the store needs. */
+ * account at /0/cfg->bs_inst, /3/0, optional preset server and the other
+ * presets; or a copy of cfg->state's initial store), a fresh dedup table.
+ * Allocates nothing except what the store needs. */
 void sim_dev_reset(sim_dev_t *d, const char *ep, uint32_t seed, uint64_t now_us);
 
 /* The transport is ready (plain UDP, or DTLS handshake done): sends

@@ -17,6 +17,7 @@
 #include "bsd/util/log.h"
 #include "tools/sim/sim_formats.h"
 #include "tools/sim/sim_oscore.h"
+#include "tools/sim/sim_state.h"
 
 #define US_PER_MS 1000u
 _Static_assert(SIM_OSC_MSG_MAX >= SIM_DGRAM_MAX + 64, "OSCORE buffers hold any datagram we serve");
@@ -63,6 +64,11 @@ static void initial_store(sim_dev_t *d)
 {
     const sim_cfg_t *c = d->cfg;
     sim_store_t *s = &d->store;
+    if (c->state && c->state->have_initial) {
+        /* --state: what the device kept from its last run. */
+        sim_state_copy(s, &c->state->initial);
+        return;
+    }
     uint16_t bs = (uint16_t)c->bs_inst;
     sim_store_set_str(s, SIM_OBJ_SECURITY, bs, 0, c->uri);
     sim_store_set_bool(s, SIM_OBJ_SECURITY, bs, 1, true);
@@ -96,6 +102,7 @@ static void initial_store(sim_dev_t *d)
         sim_store_set_rint(s, SIM_OBJ_ACL, 0, 2, ssid, 7); /* R, W, E */
         sim_store_set_int(s, SIM_OBJ_ACL, 0, 3, ssid);
     }
+    if (c->presets) sim_presets_apply(s, c->presets); /* sim_main checked them */
 }
 
 void sim_dev_reset(sim_dev_t *d, const char *ep, uint32_t seed, uint64_t now_us)
@@ -142,6 +149,7 @@ void sim_dev_end(sim_dev_t *d, sim_outcome_t o, const char *why, uint64_t now_us
     if (why) snprintf(d->detail, sizeof(d->detail), "%s", why);
     d->state = SIM_S_DONE;
     d->t_end = now_us;
+    if (d->cfg->state) sim_state_capture(d->cfg->state, &d->store); /* final from here on */
     coap_xmit_cancel(&d->xmit);
     /* Stay to answer a retransmitted Finish whose 2.04 was lost. */
     int linger = o == SIM_OUT_FINISHED || o == SIM_OUT_FINISH_REJECTED;

@@ -88,6 +88,13 @@ static size_t utf8_len(const uint8_t *s, size_t n)
     return len;
 }
 
+int sim_text_utf8_valid(const uint8_t *s, size_t len)
+{
+    for (size_t i = 0, l; i < len; i += l)
+        if ((l = utf8_len(s + i, len - i)) == 0) return 0;
+    return 1;
+}
+
 void sim_text_json_str(sim_text_t *t, const uint8_t *s, size_t len)
 {
     if (reserve(t, len * 6 + 2) != 0) return; /* worst case: \u00XX per byte */
@@ -166,7 +173,14 @@ void sim_dump_device(sim_text_t *t, const sim_store_t *s, const char *ep, const 
     sim_text_printf(t, ",\"detail\":");
     detail = detail ? detail : "";
     sim_text_json_str(t, (const uint8_t *)detail, strlen(detail));
-    sim_text_printf(t, ",\"instances\":{");
+    sim_text_printf(t, ",\"instances\":");
+    sim_dump_instances(t, s, put_value);
+    sim_text_printf(t, "}");
+}
+
+void sim_dump_instances(sim_text_t *t, const sim_store_t *s, sim_dump_val_fn put)
+{
+    sim_text_printf(t, "{");
     size_t v = 0;
     for (size_t i = 0; i < s->ninst; i++) {
         uint16_t obj = s->insts[i].obj, inst = s->insts[i].inst;
@@ -195,10 +209,10 @@ void sim_dump_device(sim_text_t *t, const sim_store_t *s, const char *ep, const 
                 sim_text_printf(t, "%s\"%u\":", first ? "" : ",", x->path.res);
                 first = 0;
             }
-            put_value(t, s, x);
+            put(t, s, x);
         }
         if (open_multi >= 0) sim_text_printf(t, "}");
         sim_text_printf(t, "}");
     }
-    sim_text_printf(t, "}}");
+    sim_text_printf(t, "}");
 }

@@ -39,6 +39,10 @@ void sim_text_free(sim_text_t *t);
 /* Appends printf-style text; on failure sets t->err (sticky). */
 void sim_text_printf(sim_text_t *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* 1 if the |len| bytes at |s| are valid UTF-8 (what sim_text_json_str()
+ * writes unchanged), else 0. */
+int sim_text_utf8_valid(const uint8_t *s, size_t len);
+
 /* Appends |len| bytes of |s| as a quoted JSON string. */
 void sim_text_json_str(sim_text_t *t, const uint8_t *s, size_t len);
 
@@ -49,5 +53,14 @@ void sim_text_json_hex(sim_text_t *t, const uint8_t *s, size_t len);
  * written as null, |detail| NULL as "". */
 void sim_dump_device(sim_text_t *t, const sim_store_t *s, const char *ep, const char *outcome,
                      uint8_t finish_code, const char *detail);
+
+/* Writes one value of the store. */
+typedef void (*sim_dump_val_fn)(sim_text_t *t, const sim_store_t *s, const sim_val_t *v);
+
+/* Appends the "instances" object of a dump ({"/o/i":{"r":V,"m":{"ri":V}}},
+ * empty instances as {}) with every value V written by |put|: the dump
+ * passes its own value writer, the state file (sim_state.h) a lossless
+ * one and a type writer. */
+void sim_dump_instances(sim_text_t *t, const sim_store_t *s, sim_dump_val_fn put);
 
 #endif

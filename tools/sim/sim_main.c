@@ -23,6 +23,7 @@
 #include "tools/sim/sim_loop.h"
 #include "tools/sim/sim_net.h"
 #include "tools/sim/sim_oscore.h"
+#include "tools/sim/sim_state.h"
 
 #define SIM_MAX_THREADS 64
 
@@ -79,7 +80,14 @@ static const char usage_text[] =
     "  --finish-lenient        Finish accepts a configuration without LwM2M Server account\n"
     "                          (what Wakaama and Anjay actually do)\n"
     "  --oscore-ver 1.0|1.1|2.0  object 21 version: 1.x String resources, 2.0 Opaque (default)\n"
-    "  --preset-server SSID    start with an LwM2M Server account (/0/x, /1/0, /2/0)\n"
+    "  --preset-server SSID    start with an LwM2M Server account (/0/x, /1/0, /2/0); repeatable:\n"
+    "                          each further one at the next free /0 and /1 instances (no ACL)\n"
+    "  --preset-inst /O/I      start with the empty object instance /O/I (repeatable)\n"
+    "  --preset-acl SPEC       start with ACL instance IID:OBJ/INST:SSID=RIGHTS,...:OWNER, RIGHTS\n"
+    "                          0..31 or letters of RWEDC, e.g. 1:3303/0:101=RW,102=RWD:102 (repeatable)\n"
+    "  --state FILE            keep the object store across runs (one device): start with the\n"
+    "                          store FILE holds (presets then ignored), else the built-in one;\n"
+    "                          write the final store back at the end (mode 0600, atomically)\n"
     "\n"
     "EST-coaps (RFC 9148), the client side of LwM2M Security Mode 4:\n"
     "  --est[=ROOT]            after Finish, on the same DTLS session: GET ROOT/crts, POST a\n"
@@ -140,6 +148,7 @@ static const char usage_text[] =
     "  --server-pid PID        report the server's CPU time per completed session\n"
     "  --print-devices         print the daemon's devices-file lines for these devices, exit\n"
     "  --print-discover        print this client's Discover answer before any write, exit\n"
+    "  --print-state           print the state line this client starts with (--state), exit\n"
     "\n"
     "Exit status: 0 when every device ended with an --expect outcome, 1 otherwise, 2 on\n"
     "usage or set-up errors. Outcomes: finished finish-rejected bspack-finished\n"
@@ -292,6 +301,10 @@ enum {
     O_LENIENT,
     O_OSCORE,
     O_PRESET,
+    O_PRESET_INST,
+    O_PRESET_ACL,
+    O_STATE,
+    O_PRINT_STATE,
     O_TIMEOUT,
     O_LINGER,
     O_DUMP,
@@ -360,6 +373,10 @@ static const struct option long_opts[] = {
     {"finish-lenient", 0, 0, O_LENIENT},
     {"oscore-ver", 1, 0, O_OSCORE},
     {"preset-server", 1, 0, O_PRESET},
+    {"preset-inst", 1, 0, O_PRESET_INST},
+    {"preset-acl", 1, 0, O_PRESET_ACL},
+    {"state", 1, 0, O_STATE},
+    {"print-state", 0, 0, O_PRINT_STATE},
     {"timeout", 1, 0, O_TIMEOUT},
     {"linger", 1, 0, O_LINGER},
     {"dump", 1, 0, O_DUMP},
@@ -408,6 +425,9 @@ static const struct option long_opts[] = {
 typedef struct opts {
     int secure, have_server, bs_inst_set, print_devices, print_discover, ep_set;
     const char *dump;
+    sim_presets_t *presets; /* --preset-* beyond the first --preset-server (always set) */
+    const char *state;      /* --state FILE */
+    int print_state;
     sim_est_cfg_t *est; /* EST options (always set) */
     int est_on;         /* --est or --est-only given */
     int est_extra;      /* some other --est-* / --x509-* option given */
@@ -583,8 +603,27 @@ static int parse_args(int argc, char **argv, sim_cfg_t *c, opts_t *o)
             break;
         case O_PRESET:
             if (parse_uint(optarg, LWM2M_MAX_ID, &v) || v == 0) return die("bad --preset-server: %s", optarg);
-            c->preset_ssid = (int)v;
+            if (c->preset_ssid == 0)
+                c->preset_ssid = (int)v;
+            else if (o->presets->nservers == SIM_PRESET_MAX)
+                return die("too many --preset-server: %s", optarg);
+            else
+                o->presets->servers[o->presets->nservers++] = (uint16_t)v;
             break;
+        case O_PRESET_INST:
+            if (o->presets->ninsts == SIM_PRESET_MAX ||
+                sim_preset_inst_parse(optarg, &o->presets->insts[o->presets->ninsts]) != 0)
+                return die("bad --preset-inst (/OBJ/INST, at most 32): %s", optarg);
+            o->presets->ninsts++;
+            break;
+        case O_PRESET_ACL:
+            if (o->presets->nacls == SIM_PRESET_MAX ||
+                sim_preset_acl_parse(optarg, &o->presets->acls[o->presets->nacls]) != 0)
+                return die("bad --preset-acl (IID:OBJ/INST:SSID=RIGHTS,...:OWNER, at most 32): %s", optarg);
+            o->presets->nacls++;
+            break;
+        case O_STATE: o->state = optarg; break;
+        case O_PRINT_STATE: o->print_state = 1; break;
         case O_TIMEOUT: {
             char *end;
             double t = strtod(optarg, &end);
@@ -687,6 +726,11 @@ static int finish_cfg(sim_cfg_t *c, opts_t *o)
             return die("OSCORE needs --oscore-sender-id, --oscore-recipient-id and --oscore-secret%s", "");
         if (c->count > 1) return die("OSCORE runs one device for now: no --count%s", "");
     }
+    if (o->state && c->count > 1) return die("--state keeps one device's store: no --count%s", "");
+    sim_presets_t *p = o->presets;
+    char err[160];
+    if (sim_presets_check(p, c->preset_ssid, err, sizeof(err)) != 0) return die("%s", err);
+    if (p->nservers || p->ninsts || p->nacls) c->presets = p;
     if (c->concurrency > c->count) c->concurrency = c->count;
     if (c->threads > c->concurrency) c->threads = c->concurrency;
     return 0;
@@ -795,6 +839,36 @@ static int report_oscore(const sim_cfg_t *c, sim_osc_t *osc)
     return r;
 }
 
+/* --state: the store FILE holds, before anything else runs; a file that
+ * does not load is an error (exit 2) and is left as it is. */
+static int load_state(sim_cfg_t *c, sim_state_t *st, const char *path)
+{
+    static char ep[SIM_EP_MAX + 1]; /* the one device's name, as sim_loop.c makes it */
+    char err[300];
+    if (c->ep_prefix)
+        snprintf(ep, sizeof(ep), "%s%u", c->ep_prefix, c->start_index);
+    else
+        snprintf(ep, sizeof(ep), "%s", c->ep);
+    st->path = path;
+    st->ep = ep;
+    sim_store_init(&st->initial, c->store_flags);
+    int r = sim_state_load(path, ep, &st->initial, err, sizeof(err));
+    if (r < 0) return fprintf(stderr, "bsd-sim: --state %s\n", err), 2;
+    st->loaded = st->have_initial = r == 0;
+    return 0;
+}
+
+/* --state: the store the device ended with, else (it never ran) the one
+ * it would have started with. */
+static int save_state(sim_state_t *st)
+{
+    char err[300];
+    int r = sim_state_save(st->path, st->have_final ? &st->final : &st->initial, st->ep, err, sizeof(err));
+    if (r != 0) fprintf(stderr, "bsd-sim: --state not saved: %s\n", err);
+    sim_state_free(st);
+    return r;
+}
+
 static void *thread_main(void *arg)
 {
     sim_loop_t *l = arg;
@@ -807,7 +881,9 @@ int main(int argc, char **argv)
     static sim_cfg_t cfg;
     static sim_est_cfg_t est = {.root = SIM_EST_ROOT_WK, .accept = COAP_CF_PKCS7_CERTS, .szx = -1};
     static sim_osc_cfg_t osc_cfg;
-    opts_t o = {.est = &est, .osc = &osc_cfg};
+    static sim_presets_t presets;
+    static sim_state_t state;
+    opts_t o = {.est = &est, .osc = &osc_cfg, .presets = &presets};
     cfg.minor = 1;
     cfg.pct = COAP_CF_SENML_CBOR;
     cfg.block = SIM_DEFAULT_BLOCK;
@@ -820,6 +896,7 @@ int main(int argc, char **argv)
     cfg.expect_mask = 1u << SIM_OUT_FINISHED | 1u << SIM_OUT_BSPACK_FINISHED;
     int r = parse_args(argc, argv, &cfg, &o);
     if (r == 0) r = finish_cfg(&cfg, &o);
+    if (r == 0 && o.state) r = load_state(&cfg, &state, o.state);
     if (r != 0) return r;
     log_set_level(cfg.verbose ? BSD_LOG_DEBUG : BSD_LOG_WARN);
     signal(SIGPIPE, SIG_IGN);
@@ -842,6 +919,23 @@ int main(int argc, char **argv)
     if (sim_tls_init(&tls, &cfg, err, sizeof(err)) != 0) {
         fprintf(stderr, "bsd-sim: %s\n", err);
         return 2;
+    }
+    /* The state the device starts with, built once (the public key that
+     * RPK and X.509 mirror into /0/x/3 is known from here on). */
+    const char *ep0 = state.ep ? state.ep : cfg.ep;
+    if ((o.state || o.print_state) && sim_state_build_initial(&cfg, &state, ep0) != 0) {
+        fprintf(stderr, "bsd-sim: out of memory\n");
+        return 2;
+    }
+    if (o.state) cfg.state = &state;
+    if (o.print_state) {
+        sim_text_t t = {0};
+        sim_state_format(&t, &state.initial, ep0);
+        if (!t.err) printf("%s\n", t.p);
+        sim_text_free(&t);
+        sim_state_free(&state);
+        sim_tls_free(&tls);
+        return t.err ? 1 : 0;
     }
     if (o.print_devices) {
         print_devices(&cfg);
@@ -955,6 +1049,7 @@ int main(int argc, char **argv)
     }
     fflush(stdout);
     if (rep.dump && rep.dump != stdout) fclose(rep.dump);
+    if (cfg.state && save_state(&state) != 0) failed = 1;
     sim_stats_free(&all);
     sim_tls_free(&tls);
     wolfSSL_Cleanup();
