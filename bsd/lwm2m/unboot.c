@@ -149,7 +149,14 @@ static int add_op(unboot_result_t *r, uint8_t kind, uint16_t obj, uint16_t inst,
             if (r->ops[i].kind == UNBOOT_OP_DELETE && lwm2m_path_cmp(&r->ops[i].path, &p) == 0)
                 return 0; /* deleted once, at its first place */
     if (r->nops >= UNBOOT_MAX_OPS) return LWM2M_ERR_RANGE;
-    r->ops[r->nops++] = (unboot_op_t){kind, p, acl};
+    /* field by field into the zeroed result: padding stays 0, so equal
+     * plans are equal byte for byte */
+    unboot_op_t *o = &r->ops[r->nops++];
+    o->kind = kind;
+    o->path.depth = 2;
+    o->path.obj = obj;
+    o->path.inst = inst;
+    o->acl = acl;
     return 0;
 }
 
@@ -179,61 +186,77 @@ static void acl_order(const unboot_state_t *st, uint16_t *idx)
     }
 }
 
+/* Copies |in| into the zeroed slot |a| without the entries of the removed
+ * SSIDs |rm|; returns how many were dropped. */
+static unsigned copy_acl(unboot_acl_t *a, const unboot_acl_t *in, const uint16_t *rm, size_t nrm)
+{
+    unsigned dropped = 0;
+    a->iid = in->iid;
+    a->obj = in->obj;
+    a->inst = in->inst;
+    a->owner = in->owner;
+    for (unsigned i = 0; i < in->nent; i++) {
+        if (in_set(rm, nrm, in->ent[i].ssid))
+            dropped++;
+        else
+            a->ent[a->nent++] = in->ent[i];
+    }
+    return dropped;
+}
+
+/* Plans ACL instance |in|. Its copy and its change are built in place in
+ * the next free (zeroed) slots of |r| and kept only when they belong to
+ * the result. */
 static int plan_acl(const unboot_state_t *st, const uint16_t *rm, size_t nrm, const unboot_acl_t *in,
                     unboot_result_t *r)
 {
-    unboot_acl_t a = *in;
-    unsigned dropped = 0, k = 0;
-    for (unsigned i = 0; i < in->nent; i++) {
-        if (in->ent[i].ssid != 0 && in_set(rm, nrm, in->ent[i].ssid))
-            dropped++;
-        else
-            a.ent[k++] = in->ent[i];
-    }
-    a.nent = (uint8_t)k;
-    unboot_change_t ch = {0};
-    ch.iid = a.iid;
-    ch.obj = a.obj;
-    ch.inst = a.inst;
-    ch.dropped = (uint8_t)dropped;
-    int r0;
-    if (a.inst != UNBOOT_INST_OBJECT && !anyone_can_access(st, rm, nrm, &a)) {
-        if (is_protected(a.obj, a.inst)) {
-            ch.kind = UNBOOT_CH_DELETED_ACL;
+    unboot_acl_t *a = &r->after[r->nafter];
+    unboot_change_t *ch = &r->changes[r->nchanges];
+    unsigned dropped = copy_acl(a, in, rm, nrm);
+    ch->iid = a->iid;
+    ch->obj = a->obj;
+    ch->inst = a->inst;
+    ch->dropped = (uint8_t)dropped;
+    int rc = 0;
+    if (a->inst != UNBOOT_INST_OBJECT && !anyone_can_access(st, rm, nrm, a)) {
+        if (is_protected(a->obj, a->inst)) {
+            ch->kind = UNBOOT_CH_DELETED_ACL;
         } else {
-            ch.kind = UNBOOT_CH_DELETED;
-            if (listed(st, a.obj, a.inst)) {
-                if ((r0 = add_op(r, UNBOOT_OP_DELETE, a.obj, a.inst, 0)) != 0) return r0;
-                ch.target_deleted = 1;
+            ch->kind = UNBOOT_CH_DELETED;
+            if (listed(st, a->obj, a->inst)) {
+                rc = add_op(r, UNBOOT_OP_DELETE, a->obj, a->inst, 0);
+                ch->target_deleted = 1;
             }
         }
-        if ((r0 = add_op(r, UNBOOT_OP_DELETE, OBJ_ACL, a.iid, 0)) != 0) return r0;
-        r->changes[r->nchanges++] = ch;
-        return 0;
+        if (rc == 0) rc = add_op(r, UNBOOT_OP_DELETE, OBJ_ACL, a->iid, 0);
+        memset(a, 0, sizeof(*a));
+        r->nchanges++;
+        return rc;
     }
     uint8_t score = 0;
-    uint16_t elected = elect(st, rm, nrm, &a, &score);
-    if (!elected) {
-        ch.kind = UNBOOT_CH_DELETED_ACL;
-        if ((r0 = add_op(r, UNBOOT_OP_DELETE, OBJ_ACL, a.iid, 0)) != 0) return r0;
-        r->changes[r->nchanges++] = ch;
+    uint16_t elected = elect(st, rm, nrm, a, &score);
+    if (!elected) { /* object level with nobody left to own it */
+        ch->kind = UNBOOT_CH_DELETED_ACL;
+        memset(a, 0, sizeof(*a));
+        r->nchanges++;
+        return add_op(r, UNBOOT_OP_DELETE, OBJ_ACL, ch->iid, 0);
+    }
+    if (in_set(rm, nrm, a->owner)) {
+        ch->owner_changed = 1;
+        ch->owner_from = a->owner;
+        ch->owner_to = elected;
+        ch->score = score;
+        a->owner = elected;
+    }
+    uint16_t at = (uint16_t)r->nafter++;
+    if (!dropped && !ch->owner_changed) { /* unchanged: no operation */
+        memset(ch, 0, sizeof(*ch));
         return 0;
     }
-    if (a.owner != 0 && a.owner != UNBOOT_OWNER_BS && in_set(rm, nrm, a.owner)) {
-        ch.owner_changed = 1;
-        ch.owner_from = a.owner;
-        ch.owner_to = elected;
-        ch.score = score;
-        a.owner = elected;
-    }
-    size_t at = r->nafter;
-    r->after[r->nafter++] = a;
-    if (!dropped && !ch.owner_changed) return 0; /* unchanged */
-    ch.kind = UNBOOT_CH_REWRITTEN;
-    if ((r0 = add_op(r, UNBOOT_OP_DELETE, OBJ_ACL, a.iid, 0)) != 0) return r0;
-    if ((r0 = add_op(r, UNBOOT_OP_WRITE_ACL, OBJ_ACL, a.iid, (uint16_t)at)) != 0) return r0;
-    r->changes[r->nchanges++] = ch;
-    return 0;
+    ch->kind = UNBOOT_CH_REWRITTEN;
+    r->nchanges++;
+    if ((rc = add_op(r, UNBOOT_OP_DELETE, OBJ_ACL, a->iid, 0)) != 0) return rc;
+    return add_op(r, UNBOOT_OP_WRITE_ACL, OBJ_ACL, a->iid, at);
 }
 
 static int plan_accounts(const unboot_state_t *st, unboot_result_t *r)
@@ -275,17 +298,15 @@ int unboot_plan(const unboot_state_t *state, const uint16_t *remove, size_t nrem
             out->absent[out->nabsent++] = req[i];
     out->acl_unknown = !state->acl_known;
     int r = 0;
-    if (out->nremoved && state->acl_known) {
+    if (state->acl_known) {
         uint16_t idx[UNBOOT_MAX_ACL];
         acl_order(state, idx);
-        for (size_t i = 0; i < state->nacl && r == 0; i++)
-            r = plan_acl(state, out->removed, out->nremoved, &state->acl[idx[i]], out);
-    } else if (state->acl_known) {
-        /* nothing removed: the table stays as it is */
-        uint16_t idx[UNBOOT_MAX_ACL];
-        acl_order(state, idx);
-        for (size_t i = 0; i < state->nacl; i++)
-            out->after[out->nafter++] = state->acl[idx[i]];
+        for (size_t i = 0; i < state->nacl && r == 0; i++) {
+            if (out->nremoved)
+                r = plan_acl(state, out->removed, out->nremoved, &state->acl[idx[i]], out);
+            else /* nothing removed: the table stays as it is */
+                copy_acl(&out->after[out->nafter++], &state->acl[idx[i]], NULL, 0);
+        }
     }
     if (r == 0 && out->nremoved) r = plan_accounts(state, out);
     if (r != 0) {
@@ -314,57 +335,71 @@ static int rec_int(const lwm2m_record_t *r, int64_t *v)
     }
 }
 
+/* Reads the records of one ACL instance (those from |*i| on with its
+ * iid) into |a|; |*has_target| tells whether resources 0 and 1 were there.
+ * Returns 0 or LWM2M_ERR_FORMAT. */
+static int read_instance(const lwm2m_record_t *recs, size_t n, size_t *i, unboot_acl_t *a, int *has_target)
+{
+    unsigned seen = 0; /* bit k: resource k (0, 1, 3) already read */
+    for (; *i < n && recs[*i].path.obj == OBJ_ACL && recs[*i].path.inst == a->iid; (*i)++) {
+        const lwm2m_record_t *r = &recs[*i];
+        int64_t v;
+        if (r->path.depth < 3) return LWM2M_ERR_FORMAT;
+        if (r->path.res > 3) continue; /* unknown resources are ignored */
+        if (rec_int(r, &v) != 0) return LWM2M_ERR_FORMAT;
+        if (r->path.res == 2) {
+            if (r->path.depth != 4 || v < 0 || v > 255 || a->nent >= UNBOOT_MAX_ENTRIES)
+                return LWM2M_ERR_FORMAT;
+            uint16_t s = r->path.rinst;
+            unsigned at = a->nent;
+            while (at > 0 && a->ent[at - 1].ssid > s) {
+                a->ent[at] = a->ent[at - 1];
+                at--;
+            }
+            if (at > 0 && a->ent[at - 1].ssid == s) return LWM2M_ERR_FORMAT; /* one entry twice */
+            a->ent[at] = (unboot_entry_t){s, (uint16_t)v};
+            a->nent++;
+            continue;
+        }
+        /* a resource twice: which value the client holds is unknown */
+        if (r->path.depth != 3 || v < 0 || v > 65535 || (seen & (1u << r->path.res))) return LWM2M_ERR_FORMAT;
+        seen |= 1u << r->path.res;
+        if (r->path.res == 0)
+            a->obj = (uint16_t)v;
+        else if (r->path.res == 1)
+            a->inst = (uint16_t)v;
+        else
+            a->owner = (uint16_t)v;
+    }
+    *has_target = (seen & 3u) == 3u;
+    return 0;
+}
+
 int unboot_acl_from_records(unboot_state_t *st, const lwm2m_record_t *recs, size_t n)
 {
+    int rc = 0;
     st->acl_known = 0;
     st->nacl = 0;
-    size_t i = 0;
-    while (i < n) {
-        const lwm2m_record_t *r0 = &recs[i];
-        if (r0->path.depth < 3 || r0->path.obj != OBJ_ACL) return LWM2M_ERR_FORMAT;
-        uint16_t iid = r0->path.inst;
+    for (size_t i = 0; i < n && rc == 0;) {
+        if (recs[i].path.depth < 3 || recs[i].path.obj != OBJ_ACL) {
+            rc = LWM2M_ERR_FORMAT;
+            break;
+        }
         unboot_acl_t a = {0};
-        a.iid = iid;
-        int has_obj = 0, has_inst = 0;
-        for (; i < n && recs[i].path.inst == iid && recs[i].path.obj == OBJ_ACL; i++) {
-            const lwm2m_record_t *r = &recs[i];
-            int64_t v;
-            if (r->path.depth < 3) return LWM2M_ERR_FORMAT;
-            if (r->path.res > 3) continue; /* unknown resources are ignored */
-            if (rec_int(r, &v) != 0) return LWM2M_ERR_FORMAT;
-            if (r->path.res == 2) {
-                if (r->path.depth != 4 || v < 0 || v > 255) return LWM2M_ERR_FORMAT;
-                if (a.nent >= UNBOOT_MAX_ENTRIES) return LWM2M_ERR_FORMAT;
-                uint16_t s = r->path.rinst;
-                unsigned at = a.nent;
-                while (at > 0 && a.ent[at - 1].ssid > s) {
-                    a.ent[at] = a.ent[at - 1];
-                    at--;
-                }
-                if (at > 0 && a.ent[at - 1].ssid == s) return LWM2M_ERR_FORMAT;
-                a.ent[at] = (unboot_entry_t){s, (uint16_t)v};
-                a.nent++;
-                continue;
-            }
-            if (r->path.depth != 3 || v < 0 || v > 65535) return LWM2M_ERR_FORMAT;
-            if (r->path.res == 0) {
-                a.obj = (uint16_t)v;
-                has_obj = 1;
-            } else if (r->path.res == 1) {
-                a.inst = (uint16_t)v;
-                has_inst = 1;
-            } else {
-                a.owner = (uint16_t)v;
-            }
-        }
+        a.iid = recs[i].path.inst;
+        int has_target = 0;
+        if ((rc = read_instance(recs, n, &i, &a, &has_target)) != 0) break;
         for (size_t k = 0; k < st->nacl; k++)
-            if (st->acl[k].iid == iid) return LWM2M_ERR_FORMAT; /* the same instance twice, apart */
-        if (!has_obj || !has_inst) continue;
-        if (st->nacl >= UNBOOT_MAX_ACL) {
-            st->nacl = 0;
-            return LWM2M_ERR_LIMIT;
-        }
-        st->acl[st->nacl++] = a;
+            if (st->acl[k].iid == a.iid) rc = LWM2M_ERR_FORMAT; /* the same instance twice, apart */
+        if (rc != 0 || !has_target) continue;
+        if (st->nacl >= UNBOOT_MAX_ACL)
+            rc = LWM2M_ERR_LIMIT;
+        else
+            st->acl[st->nacl++] = a;
+    }
+    if (rc != 0) {
+        st->nacl = 0;
+        return rc;
     }
     st->acl_known = 1;
     return (int)st->nacl;

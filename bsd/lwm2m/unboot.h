@@ -16,7 +16,8 @@
  *
  *  - Removal set. A requested SSID is *present* when the state has a
  *    Security or Server instance with it, or an ACL entry (resource
- *    instance) or owner naming it. Requested SSIDs that are not present are
+ *    instance) or owner naming it (ACL instances count only when
+ *    |acl_known|: an unread Access Control object is not state). Requested SSIDs that are not present are
  *    reported in |absent| and change nothing. All present SSIDs are removed
  *    together (not one after another): "remaining" always excludes every
  *    one of them. With nothing present the plan is empty.
@@ -193,8 +194,9 @@ int unboot_plan(const unboot_state_t *state, const uint16_t *remove, size_t nrem
  * instance without resource 0 or 1 is skipped; a missing owner reads as
  * 0; unknown resources are ignored. Sets acl_known. Returns the number of
  * ACL instances, or LWM2M_ERR_FORMAT (a value of the wrong type or out of
- * range, more entries than UNBOOT_MAX_ENTRIES), LWM2M_ERR_LIMIT (more than
- * UNBOOT_MAX_ACL instances), leaving acl_known 0.
+ * range, more entries than UNBOOT_MAX_ENTRIES, a resource, entry or
+ * instance given twice, a record outside /2), LWM2M_ERR_LIMIT (more than
+ * UNBOOT_MAX_ACL instances), leaving acl_known 0 and no ACL instances.
  */
 int unboot_acl_from_records(unboot_state_t *st, const lwm2m_record_t *recs, size_t n);
 
