@@ -128,7 +128,12 @@ static uint16_t elect(const unboot_state_t *st, const uint16_t *rm, size_t nrm, 
 
 static int is_protected(uint16_t obj, uint16_t inst)
 {
-    return obj == OBJ_SECURITY || obj == OBJ_SERVER || obj == OBJ_OSCORE || (obj == OBJ_DEVICE && inst == 0);
+    /* An Access Control instance that names another one (object 2) is an
+     * anomaly of the client: the Access Control object is governed by its
+     * owners, not by itself. Deleting the instance it names as a "target"
+     * would fight with that instance's own plan, so it is never a target. */
+    return obj == OBJ_SECURITY || obj == OBJ_SERVER || obj == OBJ_ACL || obj == OBJ_OSCORE ||
+           (obj == OBJ_DEVICE && inst == 0);
 }
 
 static int listed(const unboot_state_t *st, uint16_t obj, uint16_t inst)

@@ -41,9 +41,10 @@
  *      3. Target instance (obj, inst) with inst != 65535, when no remaining
  *         server can access it: the ACL instance is deleted, and the target
  *         instance too unless it is *protected*: any instance of objects 0
- *         (Security), 1 (Server) and 21 (OSCORE), and /3/0. (The Server
- *         instances of removed servers are deleted at the end anyway; the
- *         OSCORE instances are left alone.) When |have_insts| is set and the
+ *         (Security), 1 (Server), 2 (Access Control: an ACL instance naming
+ *         another is an anomaly, never a target) and 21 (OSCORE), and /3/0.
+ *         (The Server instances of removed servers are deleted at the end
+ *         anyway; the OSCORE instances are left alone.) When |have_insts| is set and the
  *         target is not listed in |insts| the target Delete is left out.
  *      4. Otherwise (some remaining server can access it, or inst is 65535
  *         — object-level ACL instances, the Create right, whose object is

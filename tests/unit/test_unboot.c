@@ -614,15 +614,21 @@ START_TEST(plan_protected)
     ACL(4, 0, 1, 102, 102, RWD);
     ACL(5, 21, 0, 102, 102, RWD);
     ACL(6, 1, 1, 102, 102, RWD); /* the removed server's own Server instance */
+    /* an anomaly: /2/7 names /2/8, which 101 can still reach; /2/7 goes,
+     * /2/8 is not deleted as its "target" but rewritten as its own plan says */
+    ACL(7, 2, 8, 102, 102, RWD);
+    ACL(8, 3303, 0, 102, 101, UNBOOT_R, 102, RWD);
     ck_assert_int_eq(PLAN(102), 0);
     ck_assert_str_eq(ops(), "delete /2/1,delete /3/1,delete /2/2,delete /2/3,delete /2/4,delete /2/5,"
-                            "delete /2/6,delete /1/1,delete /0/2");
-    ck_assert_uint_eq(res.nchanges, 6);
+                            "delete /2/6,delete /2/7,delete /2/8,write /2/8,delete /1/1,delete /0/2");
+    ck_assert_uint_eq(res.nchanges, 8);
     check_change(0, UNBOOT_CH_DELETED_ACL, 1, 1, 0);
     check_change(1, UNBOOT_CH_DELETED, 2, 1, 1);
-    for (size_t i = 2; i < 6; i++)
+    for (size_t i = 2; i < 7; i++)
         check_change(i, UNBOOT_CH_DELETED_ACL, (uint16_t)(i + 1), 1, 0);
-    ck_assert_str_eq(after(), "");
+    check_change(7, UNBOOT_CH_REWRITTEN, 8, 1, 0);
+    check_owner(7, 102, 101, 0);
+    ck_assert_str_eq(after(), "8 /3303/0 101: 101=1");
 }
 END_TEST
 

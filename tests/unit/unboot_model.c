@@ -147,7 +147,7 @@ int32_t model_elect(const model_acl_t *a, const model_set_t *servers, int *score
 
 int model_protected(uint16_t obj, uint16_t inst)
 {
-    return obj == 0 || obj == 1 || obj == 21 || (obj == 3 && inst == 0);
+    return obj == 0 || obj == 1 || obj == 2 || obj == 21 || (obj == 3 && inst == 0);
 }
 
 /* Drops instances of object |obj| (0 or 1) whose SSID is |ssid|, with no

@@ -107,7 +107,7 @@ int model_score(const model_acl_t *a, uint16_t ssid);
  * Returns the SSID and sets *score, or -1 when there is no candidate. */
 int32_t model_elect(const model_acl_t *a, const model_set_t *servers, int *score);
 
-/* Protected targets: objects 0, 1, 21 and /3/0. */
+/* Protected targets: objects 0, 1, 2, 21 and /3/0. */
 int model_protected(uint16_t obj, uint16_t inst);
 
 /* The Bootstrap operations, applied as a client would. Return MODEL_OK,
