@@ -159,11 +159,11 @@ v=$(sql "SELECT count(*) FROM audit WHERE action = 'policy.activate' AND actor =
 expect "plan as viewer" 200 POST /api/v1/devices/$EP/plan "$VIEW" "${JSON[@]}" -d '{}'
 cp "$B" "$T_WORK/api-plan.json"
 "$BSCTL" policy plan --device $EP >"$T_WORK/bsctl-plan.json" 2>"$T_WORK/bsctl-plan.err"
-check "the dry run equals bsctl policy plan's (plus client_state and rotation_due)" python3 - "$T_WORK/api-plan.json" "$T_WORK/bsctl-plan.json" <<'PY'
+check "the dry run equals bsctl policy plan's (plus client_state, acl_source and rotation_due)" python3 - "$T_WORK/api-plan.json" "$T_WORK/bsctl-plan.json" <<'PY'
 import json, sys
 a, b = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
-extra = {k: a.pop(k) for k in ("client_state", "rotation_due")}
-ok = a == b and extra == {"client_state": "last_session", "rotation_due": False} and len(b["requests"]) > 5
+extra = {k: a.pop(k) for k in ("client_state", "acl_source", "rotation_due")}
+ok = a == b and extra == {"client_state": "last_session", "acl_source": "unknown", "rotation_due": False} and len(b["requests"]) > 5
 print("# extra:", extra) if not ok else None
 sys.exit(0 if ok else 1)
 PY
@@ -177,7 +177,7 @@ expect "reveal as admin" 200 POST /api/v1/devices/$EP/plan "$ADMIN" "${JSON[@]}"
 check "... equals bsctl policy plan --reveal" python3 -c '
 import json, sys
 a, b = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
-a.pop("client_state"); a.pop("rotation_due")
+a.pop("client_state"); a.pop("acl_source"); a.pop("rotation_due")
 sys.exit(0 if a == b and "<redacted>" not in json.dumps(a) else 1)' "$B" "$T_WORK/bsctl-plan2.json"
 printf '</>;lwm2m=1.1,</0>;ver=1.2,</0/0>,</1>;ver=1.1,</3>,</3/0>' >"$T_WORK/disc.txt"
 sed 's/lifetime: 3600/lifetime: 4321/' "$FACTORY" >"$T_WORK/try.yaml"
@@ -191,7 +191,7 @@ cp "$B" "$T_WORK/api-plan3.json"
 check "... equals bsctl policy plan --file --discover --pct, client_state given" python3 -c '
 import json, sys
 a, b = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
-st = a.pop("client_state"); a.pop("rotation_due")
+st = a.pop("client_state"); a.pop("acl_source"); a.pop("rotation_due")
 sys.exit(0 if a == b and st == "given" and "4321" in json.dumps(a) else 1)' "$T_WORK/api-plan3.json" "$T_WORK/bsctl-plan3.json"
 expect "plan with a broken unstored policy" 422 POST /api/v1/devices/$EP/plan "$VIEW" "${JSON[@]}" \
     -d "$(python3 -c 'import json,sys; print(json.dumps({"policy_yaml": open(sys.argv[1]).read()}))' "$T_WORK/broken.yaml")"

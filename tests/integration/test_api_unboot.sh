@@ -9,6 +9,8 @@
 #   - list with filters and keyset pages, show, cancel, 409 on a second
 #     cancel, 404/400 for bad ids;
 #   - the dry run: its shape for a device with a policy, the 20-endpoint cap;
+#     the device's dry run given its Access Control object ("acl"), equal to
+#     bsctl policy plan --acl on the database and over the API, its errors;
 #   - the NOTIFY trigger on unboot_requests (LISTEN in psql sees it) and the
 #     daemon reloading after a queue;
 #   - GET /api/v1/devices/{endpoint}/accounts;
@@ -121,6 +123,50 @@ check "... nothing stored" test "$(sql "SELECT count(*) FROM unboot_requests")" 
 python3 -c 'import json,sys; print(json.dumps({"ssid": 5, "dry_run": True, "endpoints": [sys.argv[1]] * 21}))' "$EP" >"$T_WORK/dry21.json"
 expect "a dry run of 21 endpoints" 422 POST $U "$OPER" "${JSON[@]}" --data-binary @"$T_WORK/dry21.json"
 expect "a dry run of unknown endpoints only" 422 POST $U "$OPER" "${JSON[@]}" -d '{"ssid":5,"endpoints":["nope"],"dry_run":true}'
+
+# ---- the device's dry run given its Access Control object (acl) -------------------------------------
+# Pending for $EP: 7, 101, 102; the policy writes 101 and 102, so only 7 goes. /2/0 is owned by 7
+# and shared with 101 (W: score 1) and 102 (R: score 0): 101 owns it next; /2/1 only 7 reaches:
+# /3303/1 goes with it.
+printf '</>;lwm2m=1.1,</0>;ver=1.2,</0/0>,</0/1>;ssid=101,</0/2>;ssid=102,</0/3>;ssid=7,</1>;ver=1.1,</1/0>;ssid=101,</1/1>;ssid=102,</1/2>;ssid=7,</2>,</2/0>,</2/1>,</3>,</3/0>,</3303>,</3303/0>,</3303/1>' >"$T_WORK/ub-disc.txt"
+ACLT='[{"iid":0,"obj":3303,"inst":0,"owner":7,"acl":{"7":31,"101":3,"102":1}},{"iid":1,"obj":3303,"inst":1,"owner":7,"acl":{"7":31}}]'
+python3 -c 'import json,sys; print(json.dumps({"discover": open(sys.argv[1]).read(), "pct": 11542, "acl": json.loads(sys.argv[2])}))' \
+    "$T_WORK/ub-disc.txt" "$ACLT" >"$T_WORK/ub-plan-body.json"
+expect "the device's dry run with a given Discover and Access Control object" 200 POST "/api/v1/devices/$EP/plan" "$VIEW" \
+    "${JSON[@]}" --data-binary @"$T_WORK/ub-plan-body.json"
+cp "$B" "$T_WORK/ub-plan-api.json"
+check "... removes 7 only, /2/0 to 101 (score 1), /2/1 and /3303/1 deleted, ACL operations first" jtrue "$B" '(
+d["client_state"] == "given" and d["acl_source"] == "given" and
+d["session"]["unboot"]["removed"] == [7] and
+d["session"]["unboot"]["ops"] == ["delete /2/0", "write /2/0", "delete /3303/1", "delete /2/1", "delete /1/2", "delete /0/3"] and
+[c.get("owner") for c in d["session"]["unboot"]["changes"]] == [{"from": 7, "to": 101, "score": 1}, None])'
+BSD_DB_URL="$T_DB_URL" "$BSCTL" --local policy plan --device "$EP" --discover @"$T_WORK/ub-disc.txt" --acl "$ACLT" --pct 11542 \
+    >"$T_WORK/ub-plan-db.json" 2>"$T_WORK/ub-plan-db.err"
+check "... equals bsctl policy plan --acl on the database (plus client_state, acl_source, rotation_due)" python3 -c '
+import json, sys
+a, b = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
+for k in ("client_state", "acl_source", "rotation_due"): a.pop(k)
+sys.exit(0 if a == b else 1)' "$T_WORK/ub-plan-api.json" "$T_WORK/ub-plan-db.json"
+BSD_API_URL=$H BSD_API_TOKEN=$VIEW "$BSCTL" policy plan --device "$EP" --discover @"$T_WORK/ub-disc.txt" --acl "$ACLT" --pct 11542 \
+    >"$T_WORK/ub-plan-cli.json" 2>"$T_WORK/ub-plan-cli.err"
+check "bsctl policy plan --acl over the API prints the same plan" python3 -c '
+import json, sys
+a, b = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
+sys.exit(0 if a == b else 1)' "$T_WORK/ub-plan-api.json" "$T_WORK/ub-plan-cli.json"
+check "... and says where the Access Control object came from" grep -q 'as given (--acl)' "$T_WORK/ub-plan-cli.err"
+expect "the dry run without acl" 200 POST "/api/v1/devices/$EP/plan" "$VIEW" "${JSON[@]}" \
+    -d "$(python3 -c 'import json,sys; print(json.dumps({"discover": open(sys.argv[1]).read()}))' "$T_WORK/ub-disc.txt")"
+check "... no table recorded: unknown, accounts only" jtrue "$B" \
+    'd["acl_source"] == "unknown" and d["session"]["unboot"]["ops"] == ["delete /1/2", "delete /0/3"]'
+expect "acl that is not an array" 400 POST "/api/v1/devices/$EP/plan" "$VIEW" "${JSON[@]}" -d '{"acl": {"iid": 0}}'
+check "... names the field" jtrue "$B" 'd["code"] == "invalid_request" and d["details"]["field"] == "acl"'
+expect "acl with an instance twice" 400 POST "/api/v1/devices/$EP/plan" "$VIEW" "${JSON[@]}" \
+    -d '{"acl": [{"iid":0,"obj":3,"inst":0,"owner":1,"acl":{}},{"iid":0,"obj":3,"inst":0,"owner":1,"acl":{}}]}'
+check "... says so" jtrue "$B" '"twice" in d["message"]'
+expect "acl with rights over 255" 400 POST "/api/v1/devices/$EP/plan" "$VIEW" "${JSON[@]}" \
+    -d '{"acl": [{"iid":0,"obj":3,"inst":0,"owner":1,"acl":{"1":256}}]}'
+check "bsctl policy plan --acl with broken JSON is a usage error (API)" sh -c \
+    'BSD_API_URL=$1 BSD_API_TOKEN=$2 "$3" policy plan --device "$4" --acl "[{" >/dev/null 2>&1; test $? = 2' _ "$H" "$VIEW" "$BSCTL" "$EP"
 
 # ---- NOTIFY ---------------------------------------------------------------------------------------
 printf 'LISTEN bsd_changes;\nUPDATE unboot_requests SET reason = %s WHERE id = %s;\nSELECT 1;\n' "'touched'" "$ID" |

@@ -303,7 +303,7 @@ static int rpol_activate(bsctl_t *ctl, bsctl_api_t *api, int argc, char **argv)
 
 /* ---- dry run and credentials ------------------------------------------------------------------ */
 
-enum { P_DEVICE = 1, P_FILE, P_DISCOVER, P_PCT, P_REVEAL, P_LABEL, P_FORMAT, P_SSID, P_N };
+enum { P_DEVICE = 1, P_FILE, P_DISCOVER, P_PCT, P_REVEAL, P_LABEL, P_FORMAT, P_SSID, P_ACL, P_N };
 
 typedef struct rpol_plan_opts {
     const char *v[P_N];
@@ -323,7 +323,8 @@ static int rpol_plan_opt(void *arg, int id, const char *val)
 static const bsctl_opt_t rpol_plan_opts[] = {
     {"device", true, P_DEVICE}, {"file", true, P_FILE},      {"discover", true, P_DISCOVER},
     {"pct", true, P_PCT},       {"reveal", false, P_REVEAL}, {"label", true, P_LABEL},
-    {"format", true, P_FORMAT}, {"ssid", true, P_SSID},      {NULL, false, 0},
+    {"format", true, P_FORMAT}, {"ssid", true, P_SSID},      {"acl", true, P_ACL},
+    {NULL, false, 0},
 };
 
 static int rpol_plan(bsctl_t *ctl, bsctl_api_t *api, int argc, char **argv)
@@ -334,7 +335,7 @@ static int rpol_plan(bsctl_t *ctl, bsctl_api_t *api, int argc, char **argv)
     if (r != 0) return r;
     if (o.v[P_DEVICE] == NULL || o.v[P_LABEL] || o.v[P_FORMAT] || o.v[P_SSID]) {
         bsctl_err("usage: bsctl policy plan --device EP [--file POLICY.yaml] [--discover LINKFORMAT|@FILE] "
-                  "[--pct N] [--reveal]");
+                  "[--acl JSON|@FILE] [--pct N] [--reveal]");
         return BSCTL_USAGE;
     }
     if (bsctl_path(path, sizeof path, "/api/v1/devices/", o.v[P_DEVICE], "/plan") != 0) {
@@ -372,6 +373,23 @@ static int rpol_plan(bsctl_t *ctl, bsctl_api_t *api, int argc, char **argv)
         json_object_set_new(in, "policy_yaml", json_stringn(text, len));
         free(text);
     }
+    const char *acl = o.v[P_ACL];
+    if (acl) { /* sent as JSON: the server checks its shape and names what is wrong */
+        text = NULL;
+        if (acl[0] == '@' && (text = rpol_read(acl + 1, &len)) == NULL) {
+            json_decref(in);
+            return BSCTL_FAIL;
+        }
+        json_error_t je;
+        json_t *a = text ? json_loadb(text, len, 0, &je) : json_loads(acl, 0, &je);
+        free(text);
+        if (a == NULL) {
+            bsctl_err("--acl: not JSON: line %d column %d: %s", je.line, je.column, je.text);
+            json_decref(in);
+            return BSCTL_USAGE;
+        }
+        json_object_set_new(in, "acl", a);
+    }
     if (o.reveal) json_object_set_new(in, "reveal", json_true());
     bsctl_reply_t rep;
     char *body = json_dumps(in, JSON_COMPACT);
@@ -392,6 +410,12 @@ static int rpol_plan(bsctl_t *ctl, bsctl_api_t *api, int argc, char **argv)
                 strcmp(state, "last_session") == 0 ? "the Discover answer of the device's last session"
                 : strcmp(state, "fresh") == 0      ? "a fresh LwM2M 1.1 client (no session recorded)"
                                                    : "as given (--discover)");
+    const char *acl_source = json_string_value(json_object_get(doc, "acl_source"));
+    if (!ctl->json && acl_source && json_object_get(json_object_get(doc, "session"), "unboot"))
+        fprintf(stderr, "bsctl: access control object for unbootstrapping: %s\n",
+                strcmp(acl_source, "given") == 0          ? "as given (--acl)"
+                : strcmp(acl_source, "last_session") == 0 ? "as the device's last session recorded it"
+                                                          : "unknown (Read /2 answered 4.04: accounts only)");
     if (!ctl->json && json_is_true(json_object_get(doc, "rotation_due")))
         fprintf(stderr, "bsctl: bootstrap credential rotation due: the plan writes the new credential\n");
     bsctl_json_out(doc); /* the plan is JSON in both output modes */
@@ -404,7 +428,7 @@ static int rpol_credentials(bsctl_t *ctl, bsctl_api_t *api, int argc, char **arg
     char *pos[1];
     int npos, r = bsctl_remote_parse(ctl, argc, argv, rpol_plan_opts, rpol_plan_opt, &o, pos, 0, &npos);
     if (r != 0) return r;
-    if (o.v[P_FILE] || o.v[P_DISCOVER] || o.v[P_PCT]) {
+    if (o.v[P_FILE] || o.v[P_DISCOVER] || o.v[P_PCT] || o.v[P_ACL]) {
         bsctl_err("usage: bsctl policy credentials [--device EP[,EP...]] [--label K=V] [--format bsd|leshan] "
                   "[--ssid N]");
         return BSCTL_USAGE;
