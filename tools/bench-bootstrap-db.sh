@@ -8,14 +8,23 @@
 # on loopback, 2 API threads) is kept busy by curl with 4 parallel
 # keep-alive connections listing devices and sessions and reading
 # /metrics — the API must never slow the DTLS workers down.
+# With MODE "unboot" the run is made once, API idle, and every device must
+# lose an account first (docs/UNBOOTSTRAP.md): each simulated client starts
+# with LwM2M Servers 101 and 102 and an Access Control instance for /3303/0
+# owned by 102 and shared with 101; the policy is minimal.yaml (server 101)
+# made exclusive, so each session also reads /2, rewrites that instance with
+# owner 101 and deletes 102's Server and Security instances before its
+# writes.
 # A benchmark, never a test.
 #
-# Usage: tools/bench-bootstrap-db.sh [BUILD_DIR] [N]      (defaults: build 20000)
+# Usage: tools/bench-bootstrap-db.sh [BUILD_DIR] [N] [MODE]   (defaults: build 20000 api)
 # One daemon worker, log level warn, examples/policies/minimal.yaml (one
 # generated-PSK account per device), SenML CBOR, 200 sessions in flight.
 set -eu
 build=${1:-build}
 n=${2:-20000}
+mode=${3:-api}
+case $mode in api | unboot) ;; *) echo "usage: $0 [BUILD_DIR] [N] [api|unboot]" >&2; exit 2 ;; esac
 root=$(cd "$(dirname "$0")/.." && pwd)
 export BSD_SRCDIR="$root" BSD_BUILDDIR="$root/$build" BSD_BIN="$root/$build/bsd/bsd"
 SIM="$root/$build/tools/bsd-sim"
@@ -32,7 +41,16 @@ KEY=00112233445566778899aabbccddeeff
     t_sim_csv "$n" bench- $KEY
 } >"$T_WORK/devices.csv"
 "$BSCTL" device import "$T_WORK/devices.csv"
-"$BSCTL" policy apply "$root/examples/policies/minimal.yaml" >/dev/null
+sim_extra=""
+if [ "$mode" = unboot ]; then
+    sed 's/^policy: minimal$/policy: minimal\nunbootstrap: exclusive/' "$root/examples/policies/minimal.yaml" \
+        >"$T_WORK/minimal.yaml"
+    grep -q '^unbootstrap: exclusive$' "$T_WORK/minimal.yaml"
+    "$BSCTL" policy apply "$T_WORK/minimal.yaml" >/dev/null
+    sim_extra="--preset-server 101 --preset-server 102 --preset-inst /3303/0 --preset-acl 1:3303/0:101=RW,102=RWD:102"
+else
+    "$BSCTL" policy apply "$root/examples/policies/minimal.yaml" >/dev/null
+fi
 port=$(t_free_port)
 aport=$(t_free_port)
 {
@@ -62,7 +80,7 @@ run() {
     before=$(psql -X -At "$T_DB_URL" -c 'SELECT count(*) FROM sessions')
     start=$(date +%s.%N)
     "$SIM" --server "coaps://127.0.0.1:$port" --count "$n" --concurrency 200 --ep-prefix bench- --psk-key $KEY \
-        --psk-key-per-device --pct 112 --timeout 120 -q --server-pid "$pid" || true
+        --psk-key-per-device --pct 112 --timeout 120 -q --server-pid "$pid" $sim_extra || true
     done_sim=$(date +%s.%N)
     i=0
     while [ "$(psql -X -At "$T_DB_URL" -c 'SELECT count(*) FROM sessions')" -lt $((before + n)) ] && [ $i -lt 600 ]; do
@@ -74,8 +92,15 @@ run() {
     echo "== records stored: $stored of $n; the last one landed $(awk "BEGIN { printf \"%.2f\", $done_db - $done_sim }") s after the last session ended"
     echo "== run took $(awk "BEGIN { printf \"%.2f\", $done_db - $start }") s in all; daemon RSS after: $(awk '/^VmRSS/ {print $2}' /proc/$pid/status) kB"
 }
-echo "== PSK, database mode, $n devices, 200 in flight, pct 112; API idle"
+echo "== PSK, database mode, $n devices, 200 in flight, pct 112; API idle${sim_extra:+; each session removes server 102}"
 run
+if [ "$mode" = unboot ]; then
+    echo "== sessions whose record shows 102 removed and /2/1 rewritten:" \
+        "$(psql -X -At "$T_DB_URL" -c "SELECT count(*) FROM sessions WHERE record->'unboot'->'removed' = '[102]' AND record->'unboot'->'ops' ? 'write /2/1' AND (record->'unboot'->>'failed')::int = 0")"
+    echo "== the newest record's unboot: $(psql -X -At "$T_DB_URL" -c "SELECT coalesce(record->'unboot'->>'ops', record::text) FROM sessions ORDER BY id DESC LIMIT 1")"
+    t_stop_daemon
+    exit 0
+fi
 echo "== the same again while the REST API is under load"
 : >"$T_WORK/api-codes.txt"
 api_load &

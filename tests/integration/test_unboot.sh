@@ -16,7 +16,11 @@
 #     operations before the session;
 #   - an on-demand removal queued with bsctl is pending, shown by the dry
 #     run, applied at the next bootstrap, and then marked applied; a
-#     removal for an account the device does not have is marked absent.
+#     removal for an account the device does not have is marked absent;
+#   - an unbootstrap whose ACL Write the client refuses is recorded as
+#     failed (the other operations go on) and not marked done; the next
+#     bootstrap finds the account absent and forgets it; an LwM2M 1.0 client (no Bootstrap-Read) loses the account without
+#     a Read of /2, recorded as "acl":"unknown".
 T_NAME=unboot
 . "$BSD_SRCDIR/tests/lib/harness.sh"
 SIM=${BSD_SIM:-$BSD_BUILDDIR/tools/bsd-sim}
@@ -81,6 +85,8 @@ wait_reload() {
 KEY_A=a0a1a2a3a4a5a6a7a8a9aaabacadaeaf
 KEY_B=b0b1b2b3b4b5b6b7b8b9babbbcbdbebf
 KEY_Q=c0c1c2c3c4c5c6c7c8c9cacbcccdcecf
+KEY_F=d0d1d2d3d4d5d6d7d8d9dadbdcdddedf
+KEY_O=e0e1e2e3e4e5e6e7e8e9eaebecedeeef
 # sim EP KEY STATE [options]: one bootstrap from (and back into) STATE; a
 # new device starts with object instances /3303/0, /3303/1 and /5/0.
 sim() {
@@ -121,8 +127,10 @@ check "bsctl migrate applies the schema" sh -c '"$1" migrate >"$2/migrate.out" 2
     echo "ub-a,psk,,$KEY_A,line=U"
     echo "ub-b,psk,,$KEY_B,line=U"
     echo "ub-q,psk,,$KEY_Q,line=Q"
+    echo "ub-f,psk,,$KEY_F,line=X"
+    echo "ub-o,psk,,$KEY_O,line=X"
 } >"$T_WORK/devices.csv"
-check "3 devices imported" sh -c '"$1" device import "$2/devices.csv" >"$2/import.out" 2>&1 && grep -q "3 imported" "$2/import.out"' \
+check "5 devices imported" sh -c '"$1" device import "$2/devices.csv" >"$2/import.out" 2>&1 && grep -q "5 imported" "$2/import.out"' \
     _ "$BSCTL" "$T_WORK"
 servers() {
     cat <<EOF
@@ -290,7 +298,81 @@ sim ub-q "$KEY_Q" "$T_WORK/state-q.json"
 check "ub-q bootstraps" grep -q 'outcome=finished' "$T_WORK/sim-ub-q.out"
 check "the request for 7 is marked absent" wait_sql "SELECT state FROM unboot_requests WHERE ssid = 7" absent
 check "ub-q holds only server 101" py 'ssids(a, 0) == [101] and ssids(a, 1) == [101]' "$T_WORK/state-q.json"
-check "no secret appears in the daemon log" sh -c '! grep -Eq "$1|$2|$3" "$4/daemon.log"' _ "$KEY_A" "$KEY_B" "$KEY_Q" "$T_WORK"
+
+# ---- 4. a refused ACL Write, then the retry; an LwM2M 1.0 client ---------------
+{
+    printf 'policy: x\nmatch:\n  labels: {line: X}\n'
+    servers two
+    cat <<'EOF'
+acls:
+  - target: /3303/0
+    owner: 102
+    rights: {101: RW, 102: RWD}
+EOF
+} >"$T_WORK/x.yaml"
+{
+    printf 'policy: x\nmatch:\n  labels: {line: X}\n'
+    servers one
+} >"$T_WORK/x2.yaml"
+"$BSCTL" policy apply "$T_WORK/x.yaml" >>"$T_WORK/apply.out" 2>&1
+# Other notifications (the records just stored) reload the daemon too: until
+# the reload that brings policy x, these devices have no plan (4.xx, no state
+# written); try again for up to 10 s.
+for x in f o; do
+    i=0
+    while [ $i -lt 50 ]; do
+        eval sim ub-$x \$KEY_$(echo $x | tr fo FO) "$T_WORK/state-$x.json" $([ $x = o ] && echo --lwm2m 1.0)
+        grep -q 'outcome=finished' "$T_WORK/sim-ub-$x.out" && break
+        rm -f "$T_WORK/state-$x.json"
+        sleep 0.2
+        i=$((i + 1))
+    done
+done
+for x in f o; do
+    check "ub-$x bootstraps with policy x (servers 101, 102, /3303/0 owned by 102)" \
+        py 'ssids(a, 0) == [101, 102] and any(t["obj"] == 3303 and t["owner"] == 102 for t in acl_of(a))' "$T_WORK/state-$x.json"
+    check "... its accounts are recorded" wait_sql "SELECT count(*) FROM device_accounts WHERE device = 'ub-$x'" 2
+done
+g=$(reloads)
+check "policy x2 (server 101 only) applied" sh -c '"$1" policy apply "$2/x2.yaml" >>"$2/apply.out" 2>&1' _ "$BSCTL" "$T_WORK"
+check "... and the daemon reloads" wait_reload "$g"
+IID=$(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print([p.split("/")[2] for p, r in d["instances"].items() if p.startswith("/2/") and r["0"] == 3303][0])' "$T_WORK/state-f.json")
+nf=$(sql "SELECT count(*) FROM sessions WHERE endpoint = 'ub-f'")
+sim ub-f "$KEY_F" "$T_WORK/state-f.json" --fail-write "/2/$IID:4.00"
+check "ub-f refuses the Write of /2/$IID: the session finishes with errors" \
+    log_has 'event=bootstrap.session endpoint="ub-f" .*outcome=finished-with-errors .*unboot_removed=102 unboot_acl=read unboot_ops=4 unboot_failed=1'
+check "... its record is stored" wait_sql "SELECT count(*) FROM sessions WHERE endpoint = 'ub-f'" $((nf + 1))
+last_rec ub-f
+check "... and says the unbootstrap failed (102 removed, the Write of /2/$IID refused)" \
+    py "a[\"unboot\"][\"removed\"] == [102] and a[\"unboot\"][\"failed\"] >= 1 and any(s[\"op\"] == \"write\" and s[\"path\"] == \"/2/$IID\" and s[\"code\"] == \"4.00\" for s in a[\"unboot\"][\"steps\"])" \
+    "$T_WORK/rec-ub-f.json"
+check "... the other operations went on: 102's accounts are gone, /2/$IID too (deleted, not rewritten)" \
+    py "ssids(a, 0) == [101] and ssids(a, 1) == [101] and acl_of(a) == []" "$T_WORK/state-f.json"
+check "account 102 stays remembered for ub-f: the removal is not marked done" \
+    wait_sql "SELECT string_agg(ssid::text, ',' ORDER BY ssid) FROM device_accounts WHERE device = 'ub-f'" "101,102"
+sim ub-f "$KEY_F" "$T_WORK/state-f.json"
+check "the next bootstrap of ub-f finishes" grep -q 'outcome=finished' "$T_WORK/sim-ub-f.out"
+check "... its record is stored" wait_sql "SELECT count(*) FROM sessions WHERE endpoint = 'ub-f'" $((nf + 2))
+last_rec ub-f
+check "... finds 102 absent (nothing to do, nothing failed)" \
+    py 'b["unboot"]["removed"] == [] and b["unboot"]["absent"] == [102] and b["unboot"]["failed"] == 0 and ssids(a, 0) == [101]' \
+    "$T_WORK/state-f.json" "$T_WORK/rec-ub-f.json"
+check "... and the record writer forgets 102" \
+    wait_sql "SELECT string_agg(ssid::text, ',') FROM device_accounts WHERE device = 'ub-f'" "101"
+no=$(sql "SELECT count(*) FROM sessions WHERE endpoint = 'ub-o'")
+cp "$T_WORK/state-o.json" "$T_WORK/state-o.before.json"
+sim ub-o "$KEY_O" "$T_WORK/state-o.json" --lwm2m 1.0
+check "ub-o (LwM2M 1.0) bootstraps with x2" grep -q 'outcome=finished' "$T_WORK/sim-ub-o.out"
+check "... its record is stored" wait_sql "SELECT count(*) FROM sessions WHERE endpoint = 'ub-o'" $((no + 1))
+last_rec ub-o
+check "... 102 removed without a Read of /2: acl unknown, only the accounts deleted" \
+    py 'a["unboot"]["removed"] == [102] and a["unboot"]["acl"] == "unknown" and a["unboot"]["failed"] == 0 and len(a["unboot"]["ops"]) == 2 and all(o.startswith("delete /1/") or o.startswith("delete /0/") for o in a["unboot"]["ops"]) and not any(s["op"] == "read" for s in a["steps"])' \
+    "$T_WORK/rec-ub-o.json"
+check "... the client holds only 101; its Access Control object is left as it was" \
+    py 'ssids(a, 0) == [101] and ssids(a, 1) == [101] and acl_of(a) == acl_of(b)' "$T_WORK/state-o.json" "$T_WORK/state-o.before.json"
+check "... and the record writer forgets 102 (the accounts were removed)" \
+    wait_sql "SELECT string_agg(ssid::text, ',') FROM device_accounts WHERE device = 'ub-o'" "101"
+check "no secret appears in the daemon log" sh -c '! grep -Eq "$1|$2|$3|$4|$5" "$6/daemon.log"' _ "$KEY_A" "$KEY_B" "$KEY_Q" "$KEY_F" "$KEY_O" "$T_WORK"
 
 t_stop_daemon
 t_done
