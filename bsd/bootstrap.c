@@ -168,6 +168,10 @@ static const char *dtls_field(enum creds_kind k, int json, char *out, size_t cap
     return out;
 }
 
+/* The record line's fields before the engine's record: endpoint (escaped,
+ * under 600 bytes), cred, dtls, peer, started, duration_ms and their names. */
+#define RECORD_HEADER_ROOM 1024
+
 static void write_record(server_t *srv, server_sess_t *ss, const worker_peer_t *peer, uint64_t now)
 {
     char rec[14000], addr[64], epq[LOG_QUOTE_SIZE(64)], dk[32], ub[160];
@@ -187,10 +191,17 @@ static void write_record(server_t *srv, server_sess_t *ss, const worker_peer_t *
                                     : METRICS_UNBOOT_DONE,
                        ub_n);
     if (srv->records_fd < 0 && !srv->spool) return;
-    if (bs_session_record_json(ss->bs, rec, sizeof(rec)) < 0)
+    /* {"endpoint":…,"cred":…,"peer":…,"duration_ms":…, + the engine's record
+     * + the rotation member}: one spool line. The engine's record gets what
+     * the header (at most RECORD_HEADER_ROOM) and the rotation member leave,
+     * and shrinks its unbootstrap member to fit rather than be lost. */
+    char rot[2048];
+    rotation_member(ss, rot, sizeof(rot));
+    size_t rec_cap = SPOOL_LINE_MAX - RECORD_HEADER_ROOM - strlen(rot);
+    if (rec_cap > sizeof(rec)) rec_cap = sizeof(rec);
+    if (bs_session_record_json(ss->bs, rec, rec_cap) < 0)
         snprintf(rec, sizeof(rec), "{\"outcome\":\"%s\"}", bs_outcome_name(ss->bs->outcome));
-    /* {"endpoint":…,"cred":…,"peer":…,"duration_ms":…, + the engine's record} */
-    char line[15000], epj[600];
+    char line[SPOOL_LINE_MAX + 1], epj[600];
     size_t j = 0;
     for (const char *c = ss->endpoint; *c && j + 7 < sizeof(epj); c++) {
         if (*c == '"' || *c == '\\') epj[j++] = '\\';
@@ -199,8 +210,6 @@ static void write_record(server_t *srv, server_sess_t *ss, const worker_peer_t *
     epj[j] = 0;
     char started[48];
     wall_time(started, sizeof(started), now - ss->bs_started);
-    char rot[2048];
-    rotation_member(ss, rot, sizeof(rot));
     size_t rl = strlen(rec);
     if (rot[0] && rl > 2 && rec[rl - 1] == '}') rec[rl - 1] = 0; /* the member goes before the brace */
     int m = snprintf(line, sizeof(line),

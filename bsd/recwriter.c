@@ -71,7 +71,9 @@ static const char SQL_ROT_USED[] = SQL_ROT_ROWS
  * last_session its row), those a successful "unboot" ("failed": 0)
  * "removed", or found "absent" (the device no longer has them), are gone
  * (rows deleted). Per (device, SSID) the last record of
- * the batch wins, and within a record a write (after the removal) wins.
+ * the batch wins, and within a record a write (after the removal) wins;
+ * across batches (the spool workers are stored independently) the newer
+ * session wins: a row is neither moved back nor deleted by an older one.
  * Pending requests of that device are then done: "removed" SSIDs applied,
  * "absent" ones absent (the first session of the batch that did it).
  * Malformed SSIDs (not an integer 1..65534) are left out.
@@ -92,9 +94,10 @@ static const char SQL_UNBOOT[] =
     "ORDER BY ep, ssid, id DESC, kind = 'accounts' DESC), "
     "up AS (INSERT INTO device_accounts (device, ssid, first_written, last_written, last_session) "
     "SELECT ep, ssid, at, at, id FROM last WHERE kind = 'accounts' ON CONFLICT (device, ssid) DO UPDATE "
-    "SET last_written = EXCLUDED.last_written, last_session = EXCLUDED.last_session), "
+    "SET last_written = EXCLUDED.last_written, last_session = EXCLUDED.last_session "
+    "WHERE device_accounts.last_written <= EXCLUDED.last_written), "
     "del AS (DELETE FROM device_accounts a USING last WHERE last.kind <> 'accounts' AND a.device = last.ep "
-    "AND a.ssid = last.ssid), "
+    "AND a.ssid = last.ssid AND a.last_written < last.at), "
     "done AS (SELECT DISTINCT ON (ep, ssid) ep, ssid, id, CASE kind WHEN 'removed' THEN 'applied' "
     "ELSE 'absent' END AS st FROM ev WHERE ssid IS NOT NULL AND kind <> 'accounts' ORDER BY ep, ssid, id) "
     "UPDATE unboot_requests u SET state = done.st, done_at = now(), session = done.id FROM done "

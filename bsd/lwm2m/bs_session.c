@@ -212,6 +212,9 @@ static int is_bs_account_marker(const lwm2m_path_t *p)
 
 static lwm2m_path_t resolve_path(bs_session_t *s, lwm2m_path_t p)
 {
+    /* An unbootstrap step names the client's own instance IDs (from its
+     * Discover answer): never plan placeholders, whatever their values. */
+    if (s->ub_active) return p;
     if (is_bs_account_marker(&p)) {
         if (bs_account_known(s)) p.inst = (uint16_t)s->bs_account_inst;
         return p;
@@ -240,6 +243,7 @@ static void on_discover(bs_session_t *s, const uint8_t *body, size_t len)
         linkfmt_account_t acc[BS_MAX_SEEN];
         size_t n = linkfmt_accounts(&doc, (uint16_t)o, acc, BS_MAX_SEEN);
         s->nseen[o] = (uint8_t)(n < BS_MAX_SEEN ? n : BS_MAX_SEEN);
+        if (n > BS_MAX_SEEN) s->seen_over = 1;
         for (unsigned i = 0; i < s->nseen[o]; i++) {
             s->seen[o][i] = acc[i].iid;
             s->seen_ssid[o][i] = acc[i].has_ssid ? acc[i].ssid : 0;
@@ -497,7 +501,9 @@ static int unboot_run(bs_session_t *s)
 {
     bs_unboot_t *ub = s->ub;
     ub->planned = 1;
-    if (unboot_plan(&ub->st, ub->req, ub->nreq, &ub->res) != 0) {
+    if (ub->bounds) {
+        memset(&ub->res, 0, sizeof(ub->res)); /* nothing is done */
+    } else if (unboot_plan(&ub->st, ub->req, ub->nreq, &ub->res) != 0) {
         ub->bounds = 1;
         s->ub_note = "client state beyond the planner's bounds";
     }
@@ -530,6 +536,12 @@ static int unboot_begin(bs_session_t *s)
     }
     if (!s->placement) {
         if (nc || pl->unboot_exclusive) s->ub_note = "no discover answer";
+        return 0;
+    }
+    if (s->seen_over) {
+        /* Accounts not seen could be removed ones, or the only ones that
+         * still reach an object: no plan is safe, nothing is reported absent. */
+        if (nc || pl->unboot_exclusive) s->ub_note = "client state beyond the planner's bounds";
         return 0;
     }
     if (pl->unboot_exclusive)
@@ -579,6 +591,13 @@ static void on_acl_read(bs_session_t *s, uint8_t code, const uint8_t *body, size
     bs_unboot_t *ub = s->ub;
     ub->reading = 0;
     ub->read_code = code;
+    if (code == COAP_CONTENT && s->b2_failed) {
+        /* Larger than the reassembly buffer (or broken block-wise): beyond
+         * the bounds, nothing is done, rather than accounts only. */
+        ub->bounds = 1;
+        s->ub_note = "access control answer over the reassembly buffer";
+        return;
+    }
     if (code != COAP_CONTENT) return; /* acl_known stays 0: accounts only */
     lwm2m_record_t *recs = malloc(UB_READ_RECS * sizeof(*recs));
     uint8_t *scratch = NULL;
@@ -598,8 +617,14 @@ static void on_acl_read(bs_session_t *s, uint8_t code, const uint8_t *body, size
         break;
     default: break;
     }
-    if (r >= 0 && unboot_acl_from_records(&ub->st, recs, n) < 0) ub->st.acl_known = 0;
-    if (r < 0) s->ub_note = "access control answer unreadable";
+    int a = r >= 0 ? unboot_acl_from_records(&ub->st, recs, n) : r;
+    if (a == LWM2M_ERR_NOSPACE || a == LWM2M_ERR_LIMIT) {
+        ub->bounds = 1; /* more instances or entries than the planner takes */
+        s->ub_note = "client state beyond the planner's bounds";
+    } else if (a < 0) {
+        ub->st.acl_known = 0; /* malformed: as a Read that failed, accounts only */
+        s->ub_note = "access control answer unreadable";
+    }
     free(scratch);
     free(recs);
 }
@@ -613,6 +638,20 @@ static void advance(bs_session_t *s)
         return;
     }
     s->op++;
+}
+
+const lwm2m_record_t *bs_session_step_records(const bs_session_t *s, size_t *n, const uint8_t **secret)
+{
+    *n = 0;
+    *secret = NULL;
+    if (!s->plan || (!s->ub_active && s->op >= s->plan->nops)) return NULL;
+    const bs_op_t *op = cur_op(s);
+    size_t total;
+    const lwm2m_record_t *base = op_recs(s, op, &total);
+    if (op->kind != BS_OP_WRITE || op->first_rec > total || op->nrecs > total - op->first_rec) return NULL;
+    if (!s->ub_active) *secret = s->plan->rec_secret + op->first_rec;
+    *n = op->nrecs;
+    return base + op->first_rec;
 }
 
 void bs_session_release(bs_session_t *s)
@@ -635,7 +674,7 @@ static void prepare_step(bs_session_t *s, uint64_t now)
         }
         const bs_op_t *op = cur_op(s);
         lwm2m_path_t path = op->path;
-        s->b1_active = s->b2_active = 0;
+        s->b1_active = s->b2_active = s->b2_failed = 0;
         s->per_res = 0;
         s->blocks = 0;
         s->step_started = now;
@@ -645,7 +684,7 @@ static void prepare_step(bs_session_t *s, uint64_t now)
             continue;
         }
         path = resolve_path(s, path);
-        if (is_bs_account_marker(&path)) {
+        if (!s->ub_active && is_bs_account_marker(&path)) {
             /* Never guess where the client keeps its bootstrap account. */
             record_step(s, op, &path, 0, 1, now);
             s->steps[s->nsteps - 1].no_account = 1;
@@ -892,6 +931,7 @@ int bs_session_on_message(bs_session_t *s, const coap_msg_t *m, uint64_t now, ui
             complete_step(s, op, m->code, s->b2.buf, s->b2.len, now);
             return 1;
         }
+        s->b2_failed = 1;
         complete_step(s, op, m->code, NULL, 0, now); /* reassembly failed: no body */
         return 1;
     }

@@ -105,6 +105,7 @@ typedef struct bs_session {
     uint16_t seen[2][BS_MAX_SEEN];      /* /0 and /1 instance IDs listed */
     uint16_t seen_ssid[2][BS_MAX_SEEN]; /* their ssid attribute, 0 when absent */
     uint8_t nseen[2];
+    uint8_t seen_over;                        /* Discover listed more /0 or /1 instances than BS_MAX_SEEN */
     uint16_t slot_inst[2][BS_PLAN_MAX_SLOTS]; /* [0]=/0, [1]=/1; 0xffff unassigned */
     /* Object 21 (OSCORE) as the client has it: its secrets and IDs are
      * Strings in v1.x and Opaque in v2.0, so writes are retyped to match. */
@@ -119,7 +120,8 @@ typedef struct bs_session {
     bs_step_t steps[BS_PLAN_MAX_OPS];
     size_t nsteps;
 
-    uint16_t last_cf; /* Content-Format of the latest answer (0xffff none) */
+    uint16_t last_cf;  /* Content-Format of the latest answer (0xffff none) */
+    uint8_t b2_failed; /* the current step's block-wise answer could not be reassembled */
     /* Accounts this session wrote (2.04 on a Security /0/x/10 or Server
      * /1/x/0 write), recorded as "accounts" after a Finish 2.04. */
     uint16_t wrote[BS_PLAN_MAX_REMOVE];
@@ -174,6 +176,11 @@ const char *bs_session_unboot_brief(const bs_session_t *s, char *out, size_t cap
  * |*failed| whether a planned operation did not succeed, in |*acl_unknown|
  * whether it ran without the Access Control object. */
 unsigned bs_session_unboot_removed(const bs_session_t *s, int *failed, int *acl_unknown);
+
+/* The records the current step writes — the plan op's, or an unbootstrap's
+ * Access Control instance — in |*n|, and in |*secret| which of them hold
+ * secrets (NULL: none). NULL when the current step writes nothing. */
+const lwm2m_record_t *bs_session_step_records(const bs_session_t *s, size_t *n, const uint8_t **secret);
 
 /* Frees what the session allocated (an unbootstrap's state); the record
  * must have been written before. The session may be started again. */

@@ -353,8 +353,8 @@ static int read_instance(const lwm2m_record_t *recs, size_t n, size_t *i, unboot
         if (r->path.res > 3) continue; /* unknown resources are ignored */
         if (rec_int(r, &v) != 0) return LWM2M_ERR_FORMAT;
         if (r->path.res == 2) {
-            if (r->path.depth != 4 || v < 0 || v > 255 || a->nent >= UNBOOT_MAX_ENTRIES)
-                return LWM2M_ERR_FORMAT;
+            if (r->path.depth != 4 || v < 0 || v > 255) return LWM2M_ERR_FORMAT;
+            if (a->nent >= UNBOOT_MAX_ENTRIES) return LWM2M_ERR_LIMIT; /* beyond the bounds */
             uint16_t s = r->path.rinst;
             unsigned at = a->nent;
             while (at > 0 && a->ent[at - 1].ssid > s) {

@@ -195,9 +195,9 @@ int unboot_plan(const unboot_state_t *state, const uint16_t *remove, size_t nrem
  * instance without resource 0 or 1 is skipped; a missing owner reads as
  * 0; unknown resources are ignored. Sets acl_known. Returns the number of
  * ACL instances, or LWM2M_ERR_FORMAT (a value of the wrong type or out of
- * range, more entries than UNBOOT_MAX_ENTRIES, a resource, entry or
- * instance given twice, a record outside /2), LWM2M_ERR_LIMIT (more than
- * UNBOOT_MAX_ACL instances), leaving acl_known 0 and no ACL instances.
+ * range, a resource, entry or instance given twice, a record outside /2),
+ * LWM2M_ERR_LIMIT (more than UNBOOT_MAX_ACL instances, or more entries in
+ * one than UNBOOT_MAX_ENTRIES), leaving acl_known 0 and no ACL instances.
  */
 int unboot_acl_from_records(unboot_state_t *st, const lwm2m_record_t *recs, size_t n);
 

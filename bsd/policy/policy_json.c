@@ -203,8 +203,10 @@ int policy_dry_run(const bs_plan_t *plan, const policy_client_t *client, bool re
         if (n <= 0) break;
         coap_msg_t m;
         if (coap_parse(&m, msg, (size_t)n) != 0) break;
-        size_t opi = s->op; /* the step this request belongs to */
-        const bs_op_t *op = opi < plan->nops ? &plan->ops[opi] : NULL;
+        /* What the step this request belongs to writes (plan or unbootstrap). */
+        size_t nrecs;
+        const uint8_t *secret;
+        const lwm2m_record_t *recs = bs_session_step_records(s, &nrecs, &secret);
         char path[64];
         if (coap_uri_path_join(&m, path, sizeof path) < 0) snprintf(path, sizeof path, "?");
         jput(&j, "%s{\"method\":\"%s\",\"path\":\"%s\"", i ? "," : "", method(m.code), path[0] ? path : "/");
@@ -224,16 +226,15 @@ int policy_dry_run(const bs_plan_t *plan, const policy_client_t *client, bool re
             jput(&j, ",\"block2\":\"%u/%u/%u\"", (unsigned)blk.num, (unsigned)blk.more,
                  (unsigned)coap_block_size(blk.szx));
         if (m.code == COAP_PUT) jput(&j, ",\"payload_bytes\":%zu", m.payload_len);
-        if (m.code == COAP_PUT && op && op->kind == BS_OP_WRITE && first_block) {
+        if (m.code == COAP_PUT && recs && first_block) {
             /* The instance the engine resolved is in the request path. */
             lwm2m_path_t rp;
-            uint16_t inst = op->path.inst;
+            uint16_t inst = nrecs ? recs[0].path.inst : 0;
             if (lwm2m_path_parse(path, strlen(path), &rp) == 0 && rp.depth >= 2) inst = rp.inst;
             jput(&j, ",\"records\":[");
-            for (uint32_t k = 0; k < op->nrecs && op->first_rec + k < plan->nrecs; k++) {
+            for (size_t k = 0; k < nrecs; k++) {
                 if (k) jput(&j, ",");
-                jrecord(&j, s, &plan->recs[op->first_rec + k], plan->rec_secret[op->first_rec + k] != 0, inst,
-                        reveal);
+                jrecord(&j, s, &recs[k], secret && secret[k] != 0, inst, reveal);
             }
             jput(&j, "]");
         }

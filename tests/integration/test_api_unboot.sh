@@ -135,6 +135,12 @@ python3 -c 'import json,sys; print(json.dumps({"discover": open(sys.argv[1]).rea
 expect "the device's dry run with a given Discover and Access Control object" 200 POST "/api/v1/devices/$EP/plan" "$VIEW" \
     "${JSON[@]}" --data-binary @"$T_WORK/ub-plan-body.json"
 cp "$B" "$T_WORK/ub-plan-api.json"
+# (the factory policy then deletes /2 and writes its own /2/0: docs/POLICY.md, "Access control")
+check "... the Write of /2/0 shows the rewritten instance's own records (owner 101, no 7)" jtrue "$B" '(
+[q for q in d["requests"] if q["method"] == "PUT" and q["path"] == "/2/0"][0]["records"] ==
+[{"path": "/2/0/0", "type": "integer", "value": 3303}, {"path": "/2/0/1", "type": "integer", "value": 0},
+ {"path": "/2/0/2/101", "type": "integer", "value": 3}, {"path": "/2/0/2/102", "type": "integer", "value": 1},
+ {"path": "/2/0/3", "type": "integer", "value": 101}])'
 check "... removes 7 only, /2/0 to 101 (score 1), /2/1 and /3303/1 deleted, ACL operations first" jtrue "$B" '(
 d["client_state"] == "given" and d["acl_source"] == "given" and
 d["session"]["unboot"]["removed"] == [7] and
@@ -220,6 +226,22 @@ check "... account 101 with its last session, 101 pending" \
     jtrue "$B" '[(a["ssid"], a["last_session"]) for a in d["accounts"]] == [(101, int(sys.argv[3]))] and [r["ssid"] for r in d["pending"]] == [101]' "$S3"
 expect "request 102 shows its session" 200 GET "$U/$ID102" "$VIEW"
 check "... applied" jtrue "$B" 'd["state"] == "applied" and d["session"] == int(sys.argv[3]) and d["done_at"] is not None' "$S2"
+
+# A later batch (another spool file, as another worker's would be) with sessions of $EP2 older
+# than the one that wrote its 101: neither the removal nor the write of 101 takes effect.
+t_stop_daemon
+nsess=$(sql "SELECT count(*) FROM sessions")
+seq=$(printf '%016x' $((16#$seq + 1)))
+{
+    echo "{\"endpoint\":\"$EP2\",\"outcome\":\"finished\",\"started\":\"2026-01-01T10:30:00Z\",\"unboot\":{\"acl\":\"read\",\"removed\":[101],\"absent\":[],\"failed\":0,\"ops\":[]}}"
+    echo "{\"endpoint\":\"$EP2\",\"outcome\":\"finished\",\"started\":\"2026-01-01T09:00:00Z\",\"accounts\":[101]}"
+} >"$T_WORK/spool/w000-$seq.jsonl"
+api_start_daemon || { t_done; exit 1; }
+i=0
+while [ "$(sql "SELECT count(*) FROM sessions")" -lt $((nsess + 2)) ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+check "older sessions stored later leave device_accounts alone ($EP2: 101, last written 11:00:01)" \
+    test "$(sql "SELECT count(*) FROM sessions")-$(sql "SELECT string_agg(ssid || '@' || to_char(last_written AT TIME ZONE 'UTC', 'HH24:MI:SS'), ',') FROM device_accounts WHERE device = '$EP2'")" \
+    = "$((nsess + 2))-101@11:00:01"
 
 # ---- bsctl over the API and on the database -------------------------------------------------------
 export BSD_API_URL=$H BSD_API_TOKEN=$OPER

@@ -20,6 +20,8 @@
 #include <wolfssl/wolfcrypt/random.h>
 #include <wolfssl/wolfcrypt/sha256.h>
 
+#include "bsd/lwm2m/bs_session.h"
+#include "bsd/lwm2m/unboot.h"
 #include "bsd/policy/policy.h"
 
 typedef struct {
@@ -1640,6 +1642,107 @@ START_TEST(dry_run_unboot)
 }
 END_TEST
 
+/* The unbootstrap's operations name the client's own instance IDs, even
+ * ones that equal the plan's placeholders (0xff00.., 0xfff0); the dry run
+ * shows the Write of a rewritten Access Control instance with its own
+ * records. */
+START_TEST(dry_run_unboot_client_ids)
+{
+    char doc[1024];
+    snprintf(doc, sizeof doc, "%sunbootstrap: exclusive\n", DRY_DOC);
+    char *js =
+        dry_unboot(doc, NULL, 0, NULL, 0,
+                   "</>;lwm2m=1.1,</0/0>,</0/65520>;ssid=7,</0/65281>;ssid=8,</1/65280>;ssid=7,</1/3>;ssid=8,"
+                   "</2/0>,</3/0>",
+                   "[{\"bn\":\"/2/0/\",\"n\":\"0\",\"v\":3},{\"n\":\"1\",\"v\":0},"
+                   "{\"n\":\"2/7\",\"v\":15},{\"n\":\"3\",\"v\":7}]");
+    ck_assert_ptr_nonnull(strstr(js, "\"removed\":[7,8]"));
+    const char *order[] = {
+        "{\"method\":\"DELETE\",\"path\":\"/2/0\"", "{\"method\":\"DELETE\",\"path\":\"/1/65280\"",
+        "{\"method\":\"DELETE\",\"path\":\"/0/65520\"", "{\"method\":\"DELETE\",\"path\":\"/1/3\"",
+        "{\"method\":\"DELETE\",\"path\":\"/0/65281\""};
+    const char *at = js;
+    for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
+        const char *f = strstr(at, order[i]);
+        ck_assert_msg(f != NULL, "missing or out of order: %s in %s", order[i], js);
+        at = f + 1;
+    }
+    /* the client's Bootstrap-Server account /0/0 is never deleted */
+    ck_assert_ptr_null(strstr(js, "{\"method\":\"DELETE\",\"path\":\"/0/0\""));
+    ck_assert_ptr_nonnull(strstr(js, "\"failed\":0"));
+    free(js);
+
+    /* 101 and 102 share /3303/0, owned by 102: removing 102 rewrites /2/4;
+     * the PUT shows that instance's records, not a plan op's. */
+    static const uint16_t written[] = {2};
+    js = dry_unboot(
+        DRY_DOC, written, 1, NULL, 0,
+        "</>;lwm2m=1.1,</0/0>,</0/1>;ssid=1,</0/2>;ssid=2,</1/0>;ssid=1,</1/1>;ssid=2,</2/4>,</3303/0>",
+        "[{\"bn\":\"/2/4/\",\"n\":\"0\",\"v\":3303},{\"n\":\"1\",\"v\":0},"
+        "{\"n\":\"2/1\",\"v\":3},{\"n\":\"2/2\",\"v\":15},{\"n\":\"3\",\"v\":2}]");
+    ck_assert_msg(strstr(js, "{\"method\":\"PUT\",\"path\":\"/2/4\",\"format\":11542") != NULL &&
+                      strstr(js, "\"records\":[{\"path\":\"/2/4/0\",\"type\":\"integer\",\"value\":3303},"
+                                 "{\"path\":\"/2/4/1\",\"type\":\"integer\",\"value\":0},"
+                                 "{\"path\":\"/2/4/2/1\",\"type\":\"integer\",\"value\":3},"
+                                 "{\"path\":\"/2/4/3\",\"type\":\"integer\",\"value\":1}]") != NULL,
+                  "the rewrite of /2/4: %s", js);
+    free(js);
+}
+END_TEST
+
+/* A client state beyond the planner's bounds gets no unbootstrap at all
+ * (not an accounts-only one), with the reason, and reports nothing absent. */
+START_TEST(dry_run_unboot_bounds)
+{
+    static const uint16_t written[] = {1, 2};
+    /* more Security instances than the engine keeps from Discover */
+    char disc[4096];
+    size_t n = (size_t)snprintf(disc, sizeof disc, "</>;lwm2m=1.1,</0/0>,</1/0>;ssid=2");
+    for (int i = 1; i <= BS_MAX_SEEN + 1; i++)
+        n += (size_t)snprintf(disc + n, sizeof disc - n, ",</0/%d>;ssid=%d", i, i == 1 ? 2 : 1000 + i);
+    char *js = dry_unboot(DRY_DOC, written, 2, NULL, 0, disc, UB_READ);
+    ck_assert_msg(
+        strstr(js, "\"unboot\":{\"acl\":\"unknown\",\"removed\":[],\"absent\":[],\"failed\":0,\"kept\":[],"
+                   "\"note\":\"client state beyond the planner's bounds\"}") != NULL,
+        "%s", js);
+    ck_assert_ptr_null(strstr(js, "{\"method\":\"DELETE\",\"path\":\"/1/0\""));
+    free(js);
+
+    /* an Access Control instance with more entries than the planner takes */
+    char rd[2048];
+    n = (size_t)snprintf(rd, sizeof rd, "[{\"bn\":\"/2/0/\",\"n\":\"0\",\"v\":3},{\"n\":\"1\",\"v\":0}");
+    for (int i = 1; i <= UNBOOT_MAX_ENTRIES + 1; i++)
+        n += (size_t)snprintf(rd + n, sizeof rd - n, ",{\"n\":\"2/%d\",\"v\":1}", i);
+    snprintf(rd + n, sizeof rd - n, "]");
+    js = dry_unboot(DRY_DOC, written, 2, NULL, 0, UB_DISC, rd);
+    ck_assert_msg(strstr(js,
+                         "\"removed\":[],\"absent\":[],\"failed\":0,\"kept\":[],"
+                         "\"note\":\"client state beyond the planner's bounds\",\"read\":\"2.05\"") != NULL,
+                  "%s", js);
+    ck_assert_ptr_null(strstr(js, "{\"method\":\"DELETE\",\"path\":\"/1/0\""));
+    free(js);
+
+    /* a Read answer larger than the reassembly buffer (block-wise) */
+    size_t cap = 3 * BS_BUF_MAX;
+    char *big = malloc(cap);
+    ck_assert_ptr_nonnull(big);
+    n = (size_t)snprintf(big, cap, "[");
+    for (int i = 0; n + 200 < cap && n < BS_BUF_MAX + 512; i++)
+        n += (size_t)snprintf(big + n, cap - n,
+                              "%s{\"bn\":\"/2/%d/\",\"n\":\"0\",\"v\":3303},{\"n\":\"1\",\"v\":%d},"
+                              "{\"n\":\"2/2\",\"v\":15},{\"n\":\"3\",\"v\":2}",
+                              i ? "," : "", i + 1, i);
+    snprintf(big + n, cap - n, "]");
+    js = dry_unboot(DRY_DOC, written, 2, NULL, 0, UB_DISC, big);
+    ck_assert_msg(strstr(js, "\"note\":\"access control answer over the reassembly buffer\"") != NULL, "%s",
+                  js);
+    ck_assert_ptr_nonnull(strstr(js, "\"removed\":[],\"absent\":[]"));
+    ck_assert_ptr_null(strstr(js, "{\"method\":\"DELETE\",\"path\":\"/1/0\""));
+    free(big);
+    free(js);
+}
+END_TEST
+
 START_TEST(dry_run_anjay)
 {
     /* Anjay keeps its Bootstrap-Server account at /0/1 with a uri. */
@@ -1898,6 +2001,8 @@ static Suite *suite(void)
     tcase_add_test(t, dry_run_anjay);
     tcase_add_test(t, dry_run_no_bs_account);
     tcase_add_test(t, dry_run_unboot);
+    tcase_add_test(t, dry_run_unboot_client_ids);
+    tcase_add_test(t, dry_run_unboot_bounds);
     tcase_add_test(t, dry_run_reveal);
     tcase_add_test(t, dry_run_oscore_retyped);
     tcase_add_test(t, dry_run_est_written_forms);
