@@ -189,13 +189,25 @@ expect "accounts of an unknown device" 404 GET /api/v1/devices/nope/accounts "$V
 # Records as the engine writes them, placed in worker 0's spool while the
 # daemon is stopped; the damaged line makes PostgreSQL refuse the first
 # batch, which is then stored line by line.
-t_stop_daemon
+# spool_batch N <LINES: LINES as the next file of worker 0's spool, written while the daemon
+# is stopped; then the daemon is started again and N more stored sessions are awaited
+# ($nsess: the count before). The file numbers only grow: the writer's position is past
+# files it has read, which it may have removed.
+spool_seq=
+spool_batch() {
+    t_stop_daemon
+    nsess=$(sql "SELECT count(*) FROM sessions")
+    [ -n "$spool_seq" ] ||
+        spool_seq=$(ls "$T_WORK/spool" 2>/dev/null | sed -n 's/^w000-\([0-9a-f]\{16\}\)\.jsonl$/\1/p' | sort | tail -n 1)
+    spool_seq=$(printf '%016x' $((16#${spool_seq:-0} + 1)))
+    mkdir -p "$T_WORK/spool"
+    cat >"$T_WORK/spool/w000-$spool_seq.jsonl"
+    api_start_daemon || return 1
+    i=0
+    while [ "$(sql "SELECT count(*) FROM sessions")" -lt $((nsess + $1)) ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+}
 ID102=$(sql "SELECT id FROM unboot_requests WHERE device = '$EP' AND ssid = 102 AND state = 'pending'")
 sql "INSERT INTO unboot_requests (device, ssid, created_by) VALUES ('$EP', 9, 'test')" >/dev/null
-nsess=$(sql "SELECT count(*) FROM sessions")
-last=$(ls "$T_WORK/spool" 2>/dev/null | sed -n 's/^w000-\([0-9a-f]\{16\}\)\.jsonl$/\1/p' | sort | tail -n 1)
-seq=$(printf '%016x' $((16#${last:-0} + 1)))
-mkdir -p "$T_WORK/spool"
 {
     echo "{\"endpoint\":\"$EP\",\"outcome\":\"finished\",\"started\":\"2026-01-01T10:00:00Z\",\"duration_ms\":100,\"accounts\":[101,102]}"
     echo "{\"endpoint\":\"$EP2\",\"outcome\":\"failed\",\"started\":\"2026-01-01T10:00:01Z\",\"accounts\":[103]}"
@@ -203,10 +215,8 @@ mkdir -p "$T_WORK/spool"
     echo "{\"endpoint\":\"$EP\",\"outcome\":\"finished-with-errors\",\"started\":\"2026-01-01T11:00:00Z\",\"duration_ms\":100,\"unboot\":{\"acl\":\"read\",\"removed\":[102],\"absent\":[7,9],\"failed\":0,\"ops\":[]}}"
     echo "{\"endpoint\":\"$EP2\",\"outcome\":\"finished\",\"started\":\"2026-01-01T11:00:01Z\",\"accounts\":[101,\"x\",0,70000],\"unboot\":{\"removed\":[],\"absent\":[7],\"failed\":1}}"
     echo "{\"endpoint\":\"$EP\",\"outcome\":\"finished\",\"started\":\"2026-01-01T12:00:00Z\",\"accounts\":[101]}"
-} >"$T_WORK/spool/w000-$seq.jsonl"
-api_start_daemon || { t_done; exit 1; }
-i=0
-while [ "$(sql "SELECT count(*) FROM sessions")" -lt $((nsess + 5)) ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+} >"$T_WORK/batch1.jsonl"
+spool_batch 5 <"$T_WORK/batch1.jsonl" || { t_done; exit 1; }
 check "the five good records stored once, the damaged line skipped" test "$(sql "SELECT count(*) FROM sessions")" = $((nsess + 5))
 check "... the refused batch was retried line by line" grep -q 'records.line.refused' "$T_WORK/daemon.log"
 S2=$(sql "SELECT id FROM sessions WHERE started_at = '2026-01-01T11:00:00Z'")
@@ -229,16 +239,11 @@ check "... applied" jtrue "$B" 'd["state"] == "applied" and d["session"] == int(
 
 # A later batch (another spool file, as another worker's would be) with sessions of $EP2 older
 # than the one that wrote its 101: neither the removal nor the write of 101 takes effect.
-t_stop_daemon
-nsess=$(sql "SELECT count(*) FROM sessions")
-seq=$(printf '%016x' $((16#$seq + 1)))
 {
     echo "{\"endpoint\":\"$EP2\",\"outcome\":\"finished\",\"started\":\"2026-01-01T10:30:00Z\",\"unboot\":{\"acl\":\"read\",\"removed\":[101],\"absent\":[],\"failed\":0,\"ops\":[]}}"
     echo "{\"endpoint\":\"$EP2\",\"outcome\":\"finished\",\"started\":\"2026-01-01T09:00:00Z\",\"accounts\":[101]}"
-} >"$T_WORK/spool/w000-$seq.jsonl"
-api_start_daemon || { t_done; exit 1; }
-i=0
-while [ "$(sql "SELECT count(*) FROM sessions")" -lt $((nsess + 2)) ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+} >"$T_WORK/batch2.jsonl"
+spool_batch 2 <"$T_WORK/batch2.jsonl" || { t_done; exit 1; }
 check "older sessions stored later leave device_accounts alone ($EP2: 101, last written 11:00:01)" \
     test "$(sql "SELECT count(*) FROM sessions")-$(sql "SELECT string_agg(ssid || '@' || to_char(last_written AT TIME ZONE 'UTC', 'HH24:MI:SS'), ',') FROM device_accounts WHERE device = '$EP2'")" \
     = "$((nsess + 2))-101@11:00:01"

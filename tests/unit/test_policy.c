@@ -1585,6 +1585,17 @@ static const char *const UB_READ = "[{\"bn\":\"/2/0/\",\"n\":\"0\",\"v\":3},{\"n
                                    "{\"bn\":\"/2/1/\",\"n\":\"0\",\"v\":3303},{\"n\":\"1\",\"v\":0},"
                                    "{\"n\":\"2/2\",\"v\":15},{\"n\":\"3\",\"v\":2}]";
 
+/* Each of |want| occurs in |js|, in this order. */
+static void assert_in_order(const char *js, const char *const *want, size_t n)
+{
+    const char *at = js;
+    for (size_t i = 0; i < n; i++) {
+        const char *f = strstr(at, want[i]);
+        ck_assert_msg(f != NULL, "missing or out of order: %s in %s", want[i], js);
+        at = f + 1;
+    }
+}
+
 START_TEST(dry_run_unboot)
 {
     static const uint16_t written[] = {1, 2};
@@ -1599,12 +1610,7 @@ START_TEST(dry_run_unboot)
                            "{\"method\":\"DELETE\",\"path\":\"/1/0\"",
                            "{\"method\":\"DELETE\",\"path\":\"/0/1\"",
                            "{\"method\":\"PUT\",\"path\":\"/0/2\""};
-    const char *at = js;
-    for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
-        const char *f = strstr(at, order[i]);
-        ck_assert_msg(f != NULL, "missing or out of order: %s in %s", order[i], js);
-        at = f + 1;
-    }
+    assert_in_order(js, order, sizeof(order) / sizeof(order[0]));
     ck_assert_ptr_nonnull(strstr(js, "\"unboot\":{\"acl\":\"read\",\"removed\":[2],\"absent\":[]"));
     /* /3/0: 2's entry dropped, owner 2 → 1 (the only one left, score 0). */
     ck_assert_ptr_nonnull(strstr(js, "{\"iid\":0,\"obj\":3,\"inst\":0,\"owner\":1,\"acl\":{\"1\":1}}"));
@@ -1661,12 +1667,7 @@ START_TEST(dry_run_unboot_client_ids)
         "{\"method\":\"DELETE\",\"path\":\"/2/0\"", "{\"method\":\"DELETE\",\"path\":\"/1/65280\"",
         "{\"method\":\"DELETE\",\"path\":\"/0/65520\"", "{\"method\":\"DELETE\",\"path\":\"/1/3\"",
         "{\"method\":\"DELETE\",\"path\":\"/0/65281\""};
-    const char *at = js;
-    for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
-        const char *f = strstr(at, order[i]);
-        ck_assert_msg(f != NULL, "missing or out of order: %s in %s", order[i], js);
-        at = f + 1;
-    }
+    assert_in_order(js, order, sizeof(order) / sizeof(order[0]));
     /* the client's Bootstrap-Server account /0/0 is never deleted */
     ck_assert_ptr_null(strstr(js, "{\"method\":\"DELETE\",\"path\":\"/0/0\""));
     ck_assert_ptr_nonnull(strstr(js, "\"failed\":0"));
